@@ -1,0 +1,167 @@
+"""The consent gateway: Africa's Talking USSD in, SHA consent OTPs out.
+
+``create_app`` reads and validates settings once, builds the Redis client and
+the SHA client once, keeps them in ``app.extensions["gateway"]`` and registers
+one blueprint per channel. ``python app.py`` runs the whole thing on one
+machine with no setup: sandbox mode, the bundled sandbox data, an in-process
+store and the SHA sandbox on the next port.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import Flask
+
+from config.settings import ConfigError, Settings, from_env
+from consent.records import ConsentRecords
+from consent.registry import Registry, parse_worker
+from consent.ussd import UssdService
+from consent.workflow import SendOtpWorkflow
+from handlers import errors, health, requestlog, sandbox, ussd
+from handlers.schemas import UssdHopSchema
+from sessions.keys import Keys
+from sessions.store import SessionStore
+from upstream.sha import ShaClient
+
+log = logging.getLogger("gateway")
+
+
+@dataclass
+class Gateway:
+    """The long-lived parts every request uses, built once per process."""
+
+    settings: Settings
+    redis: redis.Redis
+    keys: Keys
+    sha: ShaClient
+    registry: Registry
+    records: ConsentRecords
+    ussd: UssdService
+    hop_schema: UssdHopSchema
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    settings = config or from_env()
+    if not logging.getLogger().handlers:
+        requestlog.configure_logging(settings.log_format)
+
+    app = Flask(__name__)
+    app.config["GATEWAY_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    gateway = build_gateway(settings)
+    app.extensions["gateway"] = gateway
+    if settings.sandbox:
+        load_sandbox_workers(gateway)
+
+    requestlog.install(app)
+    errors.register_errors(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(ussd.bp)
+    if settings.sandbox:
+        app.register_blueprint(sandbox.bp)
+    register_commands(app)
+
+    return app
+
+
+def build_gateway(settings: Settings) -> Gateway:
+    client = connect_redis(settings)
+    keys = Keys(settings.redis_prefix, session_ttl=settings.session_ttl,
+                consent_ttl=settings.consent_ttl)
+    sha = ShaClient(settings.hie_base_url, settings.hie_client_id, settings.hie_client_secret,
+                    connect_timeout=settings.hie_connect_timeout,
+                    read_timeout=settings.hie_read_timeout,
+                    observe=requestlog.add_upstream_time)
+    records = ConsentRecords(client, keys, otp_lifetime=settings.otp_lifetime)
+    workflow = SendOtpWorkflow(sha, records, settings.intervention_codes)
+
+    return Gateway(settings=settings, redis=client, keys=keys, sha=sha,
+                   registry=Registry(client, keys), records=records,
+                   ussd=UssdService(SessionStore(client, keys), workflow),
+                   hop_schema=UssdHopSchema(settings.service_codes))
+
+
+def connect_redis(settings: Settings) -> redis.Redis:
+    """The real Redis at REDIS_URL; in sandbox mode without one, an in-process store."""
+    if settings.redis_url:
+        # Short socket timeouts: a hop must answer within AT's 15 s even when
+        # Redis is sick, and session state fails closed.
+        return redis.Redis.from_url(settings.redis_url, decode_responses=True,
+                                    socket_connect_timeout=1.0, socket_timeout=1.0,
+                                    health_check_interval=30)
+    import fakeredis
+
+    return fakeredis.FakeRedis(decode_responses=True)
+
+
+def load_sandbox_workers(gateway: Gateway) -> None:
+    """Register the sandbox data's health workers, keeping changes made since."""
+    data = json.loads(gateway.settings.sandbox_data.read_text(encoding="utf-8"))
+    workers = [parse_worker(row) for row in data.get("health_workers", [])]
+    gateway.registry.load(workers, replace=False)
+
+
+def register_commands(app: Flask) -> None:
+    from commands import registry_cli
+
+    app.cli.add_command(registry_cli)
+
+
+def _serve_embedded(port: int) -> None:
+    """Serve the SHA sandbox on ``port`` in this process, for the demo run."""
+    from werkzeug.serving import make_server
+
+    from sandbox import create_app as create_sandbox
+
+    server = make_server("127.0.0.1", port, create_sandbox(), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True, name="sandbox").start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    env: dict[str, Any] = dict(os.environ)
+    embedded = env.get("GATEWAY_MODE", "sandbox") == "sandbox" and not env.get("HIE_BASE_URL")
+    if embedded:
+        env["HIE_BASE_URL"] = f"http://127.0.0.1:{port + 1}"
+    try:
+        settings = from_env(env)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+
+    if embedded:
+        _serve_embedded(port + 1)
+    app = create_app(settings)
+    print(_banner(settings, port), file=sys.stderr)
+    app.run(host="127.0.0.1", port=port, threaded=True)
+
+    return 0
+
+
+def _banner(settings: Settings, port: int) -> str:
+    code = settings.service_codes[0]
+    store = settings.redis_url or "in-process store (set REDIS_URL for Redis)"
+
+    return (
+        f"Consent gateway ({settings.mode} mode) on http://127.0.0.1:{port}\n"
+        f"  store: {store}\n  SHA:   {settings.hie_base_url}\n"
+        "Try a session (a registered health worker, then option 1):\n"
+        f"  curl -s localhost:{port}/ussd -d sessionId=demo1 --data-urlencode "
+        f"'serviceCode={code}' --data-urlencode phoneNumber=+254711000002 -d text=\n"
+        f"  curl -s localhost:{port}/ussd -d sessionId=demo1 --data-urlencode "
+        f"'serviceCode={code}' --data-urlencode phoneNumber=+254711000002 "
+        "-d 'text=1*97955152869925*1'\n"
+        f"  curl -s 'localhost:{port}/sandbox/messages?to=%2B254714123898'"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Settings, read once from the environment and validated before anything starts.
+
+A bad value raises :class:`ConfigError` whose message is one line naming the
+variable, so an operator sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+BUNDLED_SANDBOX_DATA = Path(__file__).with_name("sandbox_data.json")
+
+# Africa's Talking waits 15 s for a hop. A hop may make two SHA calls (token
+# refresh, then the call itself), so one call's connect + read must stay under
+# half of that, with room for our own work.
+AT_HOP_DEADLINE_SECONDS = 15.0
+MAX_UPSTREAM_CALL_SECONDS = 7.0
+
+# 128 bits of secret, as base64 or hex, is at least 22 characters.
+MIN_CALLBACK_KEY_LENGTH = 22
+
+_SERVICE_CODE = re.compile(r"^\*\d{1,4}(\*\d{1,4})*#$")
+_INTERVENTION_CODE = re.compile(r"^SHA-\d{2}-\d{3}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "sandbox"
+    redis_url: str | None = None
+    redis_prefix: str = "cg:"
+    hie_base_url: str = "http://127.0.0.1:8001"
+    hie_client_id: str = "sandbox-client"
+    hie_client_secret: str = "sandbox-secret"
+    hie_connect_timeout: float = 2.0
+    hie_read_timeout: float = 5.0
+    callback_key: str | None = None
+    sandbox_data: Path = BUNDLED_SANDBOX_DATA
+    service_codes: tuple[str, ...] = ("*384*12#",)
+    intervention_codes: tuple[str, ...] = ("SHA-01-001",)
+    service_type: str = "OUTPATIENT"
+    session_ttl: int = 300
+    consent_ttl: int = 86400
+    otp_lifetime: int = 600
+    log_format: str = "auto"
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed, validated again."""
+        updated = replace(self, **changes)
+        updated.validate()
+
+        return updated
+
+    def validate(self) -> None:
+        if self.mode not in ("sandbox", "production"):
+            raise ConfigError(f"GATEWAY_MODE must be 'sandbox' or 'production', got {self.mode!r}")
+        if not self.sandbox and not self.redis_url:
+            raise ConfigError("REDIS_URL is required when GATEWAY_MODE=production")
+        if not self.sandbox and not self.callback_key:
+            raise ConfigError("CALLBACK_KEY is required when GATEWAY_MODE=production")
+        if self.callback_key is not None and len(self.callback_key) < MIN_CALLBACK_KEY_LENGTH:
+            raise ConfigError(
+                f"CALLBACK_KEY must be at least {MIN_CALLBACK_KEY_LENGTH} characters "
+                "(128 bits of randomness)"
+            )
+        if not re.match(r"^https?://[^\s/]+", self.hie_base_url):
+            raise ConfigError(f"HIE_BASE_URL must be an http(s) URL, got {self.hie_base_url!r}")
+        if self.hie_connect_timeout + self.hie_read_timeout > MAX_UPSTREAM_CALL_SECONDS:
+            raise ConfigError(
+                "HIE_CONNECT_TIMEOUT + HIE_READ_TIMEOUT must not exceed "
+                f"{MAX_UPSTREAM_CALL_SECONDS:g} s, so a hop answers within Africa's "
+                f"Talking's {AT_HOP_DEADLINE_SECONDS:g} s"
+            )
+        for code in self.service_codes:
+            if not _SERVICE_CODE.match(code):
+                raise ConfigError(f"USSD_SERVICE_CODES has a malformed code {code!r}")
+        for code in self.intervention_codes:
+            if not _INTERVENTION_CODE.match(code):
+                raise ConfigError(f"SHA_INTERVENTION_CODES has a malformed code {code!r}")
+        if self.session_ttl < 200:
+            raise ConfigError("SESSION_TTL_SECONDS must outlive a 180 s USSD session (>= 200)")
+        if self.log_format not in ("auto", "json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be auto, json or text, got {self.log_format!r}")
+        if self.sandbox and not self.sandbox_data.is_file():
+            raise ConfigError(f"SANDBOX_DATA names no readable file: {self.sandbox_data}")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if not raw:
+        return default
+
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate settings from environment variables."""
+    env = os.environ if env is None else env
+    defaults = {f.name: f.default for f in fields(Settings)}
+    mode = env.get("GATEWAY_MODE", "sandbox")
+
+    settings = Settings(
+        mode=mode,
+        redis_url=env.get("REDIS_URL") or None,
+        redis_prefix=env.get("REDIS_PREFIX", defaults["redis_prefix"]),
+        hie_base_url=(env.get("HIE_BASE_URL") or defaults["hie_base_url"]).rstrip("/"),
+        hie_client_id=_secret(env, "HIE_CLIENT_ID", mode, defaults["hie_client_id"]),
+        hie_client_secret=_secret(env, "HIE_CLIENT_SECRET", mode, defaults["hie_client_secret"]),
+        hie_connect_timeout=_number(env, "HIE_CONNECT_TIMEOUT", 2.0, 0.1, 6.0),
+        hie_read_timeout=_number(env, "HIE_READ_TIMEOUT", 5.0, 0.1, 6.9),
+        callback_key=env.get("CALLBACK_KEY") or None,
+        sandbox_data=Path(env.get("SANDBOX_DATA") or BUNDLED_SANDBOX_DATA),
+        service_codes=_list(env, "USSD_SERVICE_CODES", defaults["service_codes"]),
+        intervention_codes=_list(env, "SHA_INTERVENTION_CODES", defaults["intervention_codes"]),
+        service_type=env.get("SHA_SERVICE_TYPE", defaults["service_type"]),
+        session_ttl=int(_number(env, "SESSION_TTL_SECONDS", 300, 200, 3600)),
+        consent_ttl=int(_number(env, "CONSENT_TTL_SECONDS", 86400, 900, 30 * 86400)),
+        log_format=env.get("LOG_FORMAT", "auto"),
+    )
+    settings.validate()
+
+    return settings
+
+
+def _secret(env: Mapping[str, str], name: str, mode: str, sandbox_default: str) -> str:
+    value = env.get(name)
+    if value:
+        return value
+    if mode == "sandbox":
+        return sandbox_default
+
+    raise ConfigError(f"{name} is required when GATEWAY_MODE=production")

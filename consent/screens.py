@@ -1,0 +1,101 @@
+"""USSD screens: what a state asks for, rendered in the worker's language.
+
+Africa's Talking shows at most 182 GSM-7 characters. Long lists are split into
+pages that fit, with ``98`` for the next one; free text from elsewhere (names,
+SHA's messages) is folded into GSM-7 and cut short before it reaches a screen.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from config.messages import text
+
+SCREEN_LIMIT = 182
+MORE_KEY = "98"
+
+# Room kept on every list page for a one-line note ("Choose a number from the
+# list."), so that a note never moves an option to another page.
+NOTE_ROOM = 40
+
+# GSM 03.38 basic set; the extension set below costs two characters each.
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€")
+
+
+def gsm7_length(value: str) -> int | None:
+    """Septets ``value`` takes in GSM-7, or None if it would force UCS-2."""
+    length = 0
+    for char in value:
+        if char in GSM7_BASIC:
+            length += 1
+        elif char in GSM7_EXTENSION:
+            length += 2
+        else:
+            return None
+
+    return length
+
+
+def plain(value: str, limit: int) -> str:
+    """Free text made safe for a screen: ASCII letters, one line, at most ``limit``."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    cleaned = " ".join("".join(c for c in folded if c.isprintable() and c not in "`^{}\\[~]|")
+                       .split())
+
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 2].rstrip() + ".."
+
+
+@dataclass
+class Screen:
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    end: bool = False
+    note: str | None = None
+    options: list[str] = field(default_factory=list)
+    page: int = 0
+
+
+def render(screen: Screen, language: str) -> str:
+    """The reply body for Africa's Talking: ``CON``/``END``, then the screen."""
+    body = text(language, screen.key, **screen.params)
+    note = [text(language, screen.note)] if screen.note else []
+    if screen.end:
+        return "END " + "\n".join([*note, body])
+
+    pages = pages_of(screen, language)
+    page = pages[min(screen.page, len(pages) - 1)]
+    lines = [*note, body, *page]
+    more = text(language, "list.more")
+    if screen.page < len(pages) - 1:
+        lines.append(more)
+    lines.append(text(language, "footer"))
+
+    return "CON " + "\n".join(lines)
+
+
+def pages_of(screen: Screen, language: str) -> list[list[str]]:
+    """The screen's list lines split into pages that each fit, note or not."""
+    head = "CON " + text(language, screen.key, **screen.params)
+    fixed = len(head) + len(text(language, "footer")) + len(text(language, "list.more"))
+
+    return paginate(screen.options, SCREEN_LIMIT - fixed - NOTE_ROOM - 3)
+
+
+def paginate(options: list[str], room: int) -> list[list[str]]:
+    """Split lines into pages of at most ``room`` characters, newlines counted."""
+    pages: list[list[str]] = [[]]
+    used = 0
+    for option in options:
+        cost = len(option) + 1
+        if pages[-1] and used + cost > room:
+            pages.append([])
+            used = 0
+        pages[-1].append(option)
+        used += cost
+
+    return pages

@@ -1,0 +1,149 @@
+"""One USSD hop, from Africa's Talking's fields to the reply body.
+
+Africa's Talking sends the whole session's input on every hop (``1*9795…*2``);
+what this hop adds is the part after the previous hop's text. Every hop is
+claimed in Redis first, so a duplicate (same sessionId and text) replays the
+stored reply and never repeats the work, such as an OTP send.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+
+from config.messages import DEFAULT_LANGUAGE
+from consent.menu import Context, Session, advance
+from consent.registry import HealthWorker
+from consent.screens import Screen, plain, render
+from consent.workflow import ConsentError, SendOtpWorkflow
+from sessions.store import SessionStore
+from upstream.errors import OutcomeUnknown, Rejected, Throttled, Unauthorized, UpstreamError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hop:
+    session_id: str
+    service_code: str
+    phone: str
+    network_code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HopReply:
+    body: str
+    step: str
+    outcome: str
+
+
+class UssdService:
+    def __init__(self, store: SessionStore, workflow: SendOtpWorkflow) -> None:
+        self.store = store
+        self.workflow = workflow
+
+    def handle(self, hop: Hop) -> HopReply:
+        try:
+            start = self.store.begin(hop.session_id, hop.text, hop.phone)
+        except redis.RedisError as error:
+            # Session state fails closed: without it we cannot know what the
+            # health worker already did, so nothing is sent.
+            log.warning("ussd session store unavailable: %s", type(error).__name__)
+            return _reply(Screen("service.busy", end=True), DEFAULT_LANGUAGE, "start", "busy")
+        if not start.claimed:
+            return self._replay(hop, start.stored_reply)
+
+        try:
+            reply, session, changes = self._run(hop, start.state, start.worker)
+        except BaseException:
+            self._release(hop)
+            raise
+        self._finish(hop, session, reply, changes)
+
+        return reply
+
+    def _run(self, hop: Hop, state: dict | None, record: dict[str, str]
+             ) -> tuple[HopReply, Session, dict[str, str]]:
+        worker = HealthWorker.from_record(hop.phone, record)
+        session = Session.from_dict(state) if state else Session()
+        if state is None or session.ended:
+            session = Session(language=worker.language if worker else DEFAULT_LANGUAGE)
+        step = session.state
+
+        if worker is None or not worker.active:
+            session.ended = True
+            key = "worker.unknown" if worker is None else "worker.inactive"
+            return _reply(Screen(key, end=True), session.language, step, key), session, {}
+
+        ctx = Context(worker=worker, workflow=self.workflow)
+        inputs = new_inputs(session.text, hop.text)
+        try:
+            screen = advance(session, ctx, inputs)
+        except ConsentError as error:
+            screen = Screen(error.reason, {"cr_id": session.cr_id or ""}, end=True)
+        except UpstreamError as error:
+            screen = screen_for_upstream(error)
+        session.text = hop.text
+        session.ended = screen.end
+
+        return _reply(screen, session.language, step, screen.key), session, ctx.worker_changes
+
+    def _replay(self, hop: Hop, stored: str | None) -> HopReply:
+        reply = stored if stored is not None else self.store.wait_for_reply(hop.session_id,
+                                                                          hop.text)
+        if reply is None:
+            return _reply(Screen("service.busy", end=True), DEFAULT_LANGUAGE, "replay", "busy")
+
+        return HopReply(body=reply, step="replay", outcome="replayed")
+
+    def _finish(self, hop: Hop, session: Session, reply: HopReply,
+                changes: dict[str, str]) -> None:
+        try:
+            self.store.finish(hop.session_id, hop.text, session.to_dict(), reply.body,
+                              hop.phone, changes)
+        except redis.RedisError as error:
+            # The work is done (perhaps an OTP sent): answer with it anyway. A
+            # duplicate of this hop will find the claim and wait, not resend.
+            log.warning("ussd session not saved: %s", type(error).__name__)
+
+    def _release(self, hop: Hop) -> None:
+        try:
+            self.store.release(hop.session_id, hop.text)
+        except redis.RedisError:
+            log.warning("ussd hop claim not released")
+
+
+def new_inputs(previous: str, text: str) -> list[str]:
+    """The answers this hop adds to the session's ``text``."""
+    if not text:
+        return []
+    if not previous:
+        return text.split("*")
+    if text.startswith(previous + "*"):
+        return text[len(previous) + 1:].split("*")
+
+    # Africa's Talking always extends the previous text; anything else is a
+    # reordered or stale hop, whose last answer is the one the user just gave.
+    return [text.rsplit("*", 1)[-1]]
+
+
+def screen_for_upstream(error: UpstreamError) -> Screen:
+    """The one place an SHA failure becomes what the health worker reads."""
+    if isinstance(error, OutcomeUnknown):
+        return Screen("sha.unknown", end=True)
+    if isinstance(error, Throttled):
+        return Screen("sha.throttled", end=True)
+    if isinstance(error, Unauthorized):
+        log.error("SHA refused our credentials on %s (trace %s)", error.call, error.trace_id)
+        return Screen("sha.unavailable", end=True)
+    if isinstance(error, Rejected):
+        return Screen("sha.refused", {"reason": plain(error.detail, 60)}, end=True)
+
+    return Screen("sha.unavailable", end=True)
+
+
+def _reply(screen: Screen, language: str, step: str, outcome: str) -> HopReply:
+    return HopReply(body=render(screen, language), step=step, outcome=outcome)

@@ -1,0 +1,1 @@
+"""The HTTP edge: one blueprint per channel, thin views, errors mapped in one place."""

@@ -1,0 +1,1 @@
+"""State the gateway keeps in Redis: keys, USSD sessions, and the client."""

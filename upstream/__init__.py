@@ -1,0 +1,1 @@
+"""Clients for the services we call: SHA's Health Information Exchange."""

@@ -1,0 +1,221 @@
+"""SHA's Health Information Exchange, as the consent flow needs it.
+
+Every call has an explicit (connect, read) timeout. :func:`map_failure` is the
+one place where requests' exceptions and HTTP statuses become the error tree of
+:mod:`upstream.errors`. Sends are never retried after the request left us.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+
+from upstream.errors import (
+    NotFound,
+    OutcomeUnknown,
+    Rejected,
+    Throttled,
+    Unauthorized,
+    Unavailable,
+    UpstreamError,
+)
+
+# Refresh the token this long before SHA says it expires, so a token never
+# dies between our check and SHA's.
+TOKEN_REFRESH_MARGIN = 60.0
+
+# A reference must fit on a USSD screen and be read aloud; anything else from
+# SHA is kept in the record but replaced by one of ours on screen.
+_SHOWABLE_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+CallObserver = Callable[[str, float, str], None]
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    masked: str
+    default: bool
+
+
+@dataclass(frozen=True)
+class OtpDispatch:
+    reference: str
+    sha_reference: str | None
+
+
+def mint_reference() -> str:
+    """A reference of ours, for deployments that return no consent_request_id."""
+    return "CG-" + secrets.token_hex(5).upper()
+
+
+class ShaClient:
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
+                 connect_timeout: float, read_timeout: float,
+                 observe: CallObserver | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._timeout = (connect_timeout, read_timeout)
+        self._observe = observe or (lambda call, seconds, outcome: None)
+        self._http = requests.Session()
+        self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
+
+    def contacts(self, cr_id: str, facility: str) -> list[Contact]:
+        """The patient's active phone contacts, masked by SHA, default first."""
+        body = self._call("contacts", "GET", "/api/v1/patients/contacts", facility,
+                          params={"patient_id": cr_id}, idempotent=True)
+        items = body if isinstance(body, list) else body.get("contacts", [])
+        contacts = [_contact(item) for item in items if _usable(item)]
+
+        return sorted(contacts, key=lambda contact: not contact.default)
+
+    def send_otp(self, cr_id: str, contact_id: str | None, facility: str,
+                 intervention_codes: list[str]) -> OtpDispatch:
+        payload: dict[str, Any] = {"patient_id": cr_id, "intervention_codes": intervention_codes}
+        if contact_id:
+            payload["contact_id"] = contact_id
+        body = self._call("send_otp", "POST", "/api/v1/claims/otp", facility,
+                          json=payload, idempotent=False)
+
+        sha_reference = body.get("consent_request_id") if isinstance(body, dict) else None
+        sha_reference = str(sha_reference) if sha_reference else None
+        if sha_reference and _SHOWABLE_REFERENCE.match(sha_reference):
+            return OtpDispatch(reference=sha_reference, sha_reference=sha_reference)
+
+        return OtpDispatch(reference=mint_reference(), sha_reference=sha_reference)
+
+    def _call(self, call: str, method: str, path: str, facility: str, *,
+              idempotent: bool, **kwargs: Any) -> Any:
+        # A 401 on a cached token means SHA dropped it early: SHA refused the
+        # request before acting, so one retry with a fresh token is safe.
+        for attempt in (1, 2):
+            headers = {
+                "Authorization": f"Bearer {self._bearer(force=attempt == 2)}",
+                "X-Facility-Id": facility,
+                "X-Facility-Id-Type": "fr-code",
+            }
+            try:
+                return self._request(call, method, path, headers=headers,
+                                     idempotent=idempotent, **kwargs)
+            except Unauthorized:
+                if attempt == 2:
+                    raise
+
+        raise AssertionError("unreachable")
+
+    def _bearer(self, *, force: bool) -> str:
+        with self._token_lock:
+            now = time.monotonic()
+            if force or self._token is None or self._token[1] <= now:
+                body = self._request("token", "POST", "/api/v1/tenants/token",
+                                     data=self._credentials, idempotent=True)
+                token, lifetime = _token_fields(body)
+                self._token = (token, now + max(lifetime - TOKEN_REFRESH_MARGIN, 1.0))
+
+            return self._token[0]
+
+    def _request(self, call: str, method: str, path: str, *, idempotent: bool,
+                 **kwargs: Any) -> Any:
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            response = self._http.request(method, self.base_url + path,
+                                          timeout=self._timeout, **kwargs)
+            if response.status_code >= 300:
+                raise map_failure(call, response=response, idempotent=idempotent)
+            return _json(call, response, idempotent)
+        except requests.RequestException as exc:
+            error = map_failure(call, exc=exc, idempotent=idempotent)
+            outcome = type(error).__name__
+            raise error from None
+        except UpstreamError as error:
+            outcome = type(error).__name__
+            raise
+        finally:
+            self._observe(call, time.monotonic() - started, outcome)
+
+
+def map_failure(call: str, *, response: requests.Response | None = None,
+                exc: requests.RequestException | None = None,
+                idempotent: bool) -> UpstreamError:
+    """Turn a failed HTTP exchange into the error that says what to do next."""
+    if exc is not None:
+        if _never_sent(exc):
+            return Unavailable(call, f"could not connect ({type(exc).__name__})")
+        if not idempotent:
+            # Read timeouts and dropped connections: SHA may have sent the OTP.
+            return OutcomeUnknown(call, f"no complete answer ({type(exc).__name__})")
+        return Unavailable(call, f"transport failure ({type(exc).__name__})")
+
+    assert response is not None
+    status = response.status_code
+    message, trace_id = _error_fields(response)
+    if status == 401:
+        return Unauthorized(call, message, status=status, trace_id=trace_id)
+    if status == 404:
+        return NotFound(call, message, status=status, trace_id=trace_id)
+    if status == 429:
+        return Throttled(call, message, status=status, trace_id=trace_id)
+    if 400 <= status < 500:
+        return Rejected(call, message, status=status, trace_id=trace_id)
+
+    return Unavailable(call, f"HTTP {status}", status=status, trace_id=trace_id,
+                       retry_safe=idempotent)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the connection was never made, so SHA cannot have acted."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+
+    # urllib3 raises NewConnectionError (a ConnectTimeoutError) for refusals
+    # and failed name lookups, before a byte of the request is written.
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+
+
+def _json(call: str, response: requests.Response, idempotent: bool) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        # A success we cannot read: on a send, SHA may well have acted on it.
+        error = Unavailable if idempotent else OutcomeUnknown
+        raise error(call, "answer was not JSON", status=response.status_code) from None
+
+
+def _error_fields(response: requests.Response) -> tuple[str, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}", None
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}", None
+    message = body.get("message") or body.get("error") or f"HTTP {response.status_code}"
+
+    return str(message), body.get("trace_id")
+
+
+def _token_fields(body: Any) -> tuple[str, float]:
+    try:
+        return str(body["access_token"]), float(body.get("expires_in", 3600))
+    except (KeyError, TypeError, ValueError):
+        raise Unavailable("token", "token answer had no access_token") from None
+
+
+def _usable(item: Any) -> bool:
+    return isinstance(item, dict) and bool(item.get("id")) and \
+        item.get("active", True) is not False and bool(item.get("contactValue"))
+
+
+def _contact(item: dict[str, Any]) -> Contact:
+    return Contact(id=str(item["id"]), masked=str(item["contactValue"]),
+                   default=bool(item.get("isDefault", False)))
