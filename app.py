@@ -19,6 +19,8 @@ from typing import Any
 
 import redis
 from flask import Flask
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from config.settings import ConfigError, Settings, from_env
 from consent.records import ConsentRecords
@@ -92,10 +94,11 @@ def build_gateway(settings: Settings) -> Gateway:
 def connect_redis(settings: Settings) -> redis.Redis:
     """The real Redis at REDIS_URL; in sandbox mode without one, an in-process store."""
     if settings.redis_url:
-        # Short socket timeouts: a hop must answer within AT's 15 s even when
-        # Redis is sick, and session state fails closed.
+        # Short timeouts and one quick retry: a hop must answer within AT's
+        # 15 s even when Redis is sick, and session state fails closed.
         return redis.Redis.from_url(settings.redis_url, decode_responses=True,
                                     socket_connect_timeout=1.0, socket_timeout=1.0,
+                                    retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
                                     health_check_interval=30)
     import fakeredis
 
@@ -139,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if embedded:
         _serve_embedded(port + 1)
+    # The development server's access log prints query strings, and with
+    # them the callback key: our own request log replaces it.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app(settings)
     print(_banner(settings, port), file=sys.stderr)
     app.run(host="127.0.0.1", port=port, threaded=True)

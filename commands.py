@@ -6,13 +6,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from consent.registry import RegistryError, read_csv
 
-
-@click.group("registry")
-def registry_cli() -> None:
-    """The health-worker registry."""
+registry_cli = AppGroup("registry", help="The health-worker registry.")
 
 
 @registry_cli.command("load")

@@ -23,8 +23,8 @@ MAX_UPSTREAM_CALL_SECONDS = 7.0
 # 128 bits of secret, as base64 or hex, is at least 22 characters.
 MIN_CALLBACK_KEY_LENGTH = 22
 
-_SERVICE_CODE = re.compile(r"^\*\d{1,4}(\*\d{1,4})*#$")
-_INTERVENTION_CODE = re.compile(r"^SHA-\d{2}-\d{3}$")
+_SERVICE_CODE = re.compile(r"^\*[0-9]{1,4}(\*[0-9]{1,4})*#\Z")
+_INTERVENTION_CODE = re.compile(r"^SHA-[0-9]{2}-[0-9]{3}\Z")
 
 
 class ConfigError(ValueError):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-_CR_FULL = re.compile(r"^CR(\d{11,14})-(\d)$")
-_CR_DIGITS = re.compile(r"^\d{12,15}$")
-_KENYAN_MOBILE = re.compile(r"^\+254[17]\d{8}$")
+_CR_FULL = re.compile(r"^CR([0-9]{11,14})-([0-9])\Z")
+_CR_DIGITS = re.compile(r"^[0-9]{12,15}\Z")
+_KENYAN_MOBILE = re.compile(r"^\+254[17][0-9]{8}\Z")
 
 
 def parse_cr_id(raw: str) -> str | None:

@@ -19,7 +19,7 @@ from config.messages import DEFAULT_LANGUAGE, LANGUAGES
 from consent.identifiers import normalise_phone
 from sessions.keys import Keys
 
-_FACILITY_CODE = r"^FID-\d{2}-\d{6}-\d$"
+_FACILITY_CODE = r"^FID-[0-9]{2}-[0-9]{6}-[0-9]\Z"
 
 
 class RegistryError(ValueError):

@@ -44,8 +44,9 @@ def gsm7_length(value: str) -> int | None:
 def plain(value: str, limit: int) -> str:
     """Free text made safe for a screen: ASCII letters, one line, at most ``limit``."""
     folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    cleaned = " ".join("".join(c for c in folded if c.isprintable() and c not in "`^{}\\[~]|")
-                       .split())
+    words = ("".join(c for c in word if c.isprintable() and c not in "`^{}\\[~]|")
+             for word in folded.split())
+    cleaned = " ".join(word for word in words if word)
 
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 2].rstrip() + ".."
 

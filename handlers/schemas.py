@@ -14,9 +14,9 @@ from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from consent.ussd import Hop
 
-KENYAN_MOBILE = r"^\+254[17]\d{8}$"
-SESSION_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
-NETWORK_CODE = r"^\d{5}$"
+KENYAN_MOBILE = r"^\+254[17][0-9]{8}\Z"
+SESSION_ID = r"^[A-Za-z0-9_.:-]{1,100}\Z"
+NETWORK_CODE = r"^([0-9]{5})?\Z"
 
 # A hop's text is every answer of the session joined by '*'. A real session
 # stays far below this; the cap keeps a hostile body from costing us work.
@@ -30,10 +30,10 @@ class UssdHopSchema(Schema):
     sessionId = fields.String(required=True, validate=validate.Regexp(SESSION_ID))
     serviceCode = fields.String(required=True)
     phoneNumber = fields.String(required=True, validate=validate.Regexp(KENYAN_MOBILE))
-    networkCode = fields.String(load_default="", validate=validate.Regexp(r"^(\d{5})?$"))
+    networkCode = fields.String(load_default="", validate=validate.Regexp(NETWORK_CODE))
     text = fields.String(load_default="", validate=[
         validate.Length(max=MAX_TEXT_LENGTH),
-        validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed."),
+        validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="Control characters are not allowed."),
     ])
 
     def __init__(self, service_codes: Sequence[str], **kwargs: Any) -> None:
