@@ -14,24 +14,46 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from flask import Flask
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+from commands import audit_cli, registry_cli
 from config.settings import ConfigError, Settings, from_env
+from consent.audit import AuditTrail
+from consent.clock import Clock
+from consent.limits import Limits, SendLimiter
+from consent.notify import Notifier
 from consent.records import ConsentRecords
 from consent.registry import Registry, parse_worker
+from consent.replies import PatientReplies
 from consent.ussd import UssdService
-from consent.workflow import SendOtpWorkflow
-from handlers import errors, health, requestlog, sandbox, ussd
-from handlers.schemas import UssdHopSchema
+from consent.workflow import ConsentWorkflow, Policy
+from handlers import (
+    errors,
+    events,
+    health,
+    metrics,
+    openapi,
+    requestlog,
+    sandbox,
+    security,
+    sms,
+    ussd,
+)
+from handlers.schemas import UssdHopSchema, UssdSessionEndSchema
+from observability.readiness import CHECK_TIMEOUT_SECONDS, Readiness
+from observability.session_ends import SessionEnds
+from ops_commands import sessions_cli
 from sessions.keys import Keys
 from sessions.store import SessionStore
 from upstream.sha import ShaClient
+from upstream.sms import SmsSender
 
 log = logging.getLogger("gateway")
 
@@ -43,9 +65,13 @@ class Gateway:
     settings: Settings
     redis: redis.Redis
     keys: Keys
+    clock: Clock
     sha: ShaClient
     registry: Registry
     records: ConsentRecords
+    trail: AuditTrail
+    workflow: ConsentWorkflow
+    replies: PatientReplies
     ussd: UssdService
     hop_schema: UssdHopSchema
 
@@ -60,13 +86,19 @@ def create_app(config: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
     gateway = build_gateway(settings)
     app.extensions["gateway"] = gateway
+    app.extensions["operations"] = build_operations(gateway)
     if settings.sandbox:
         load_sandbox_workers(gateway)
 
     requestlog.install(app)
     errors.register_errors(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(ussd.bp)
+    # Until handlers/ussd.py opts in itself; protect() is idempotent.
+    app.register_blueprint(security.protect(ussd.bp))
+    app.register_blueprint(events.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(sms.bp)
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     register_commands(app)
@@ -78,17 +110,37 @@ def build_gateway(settings: Settings) -> Gateway:
     client = connect_redis(settings)
     keys = Keys(settings.redis_prefix, session_ttl=settings.session_ttl,
                 consent_ttl=settings.consent_ttl)
+    clock = Clock()
+    observe = requestlog.add_upstream_time
     sha = ShaClient(settings.hie_base_url, settings.hie_client_id, settings.hie_client_secret,
                     connect_timeout=settings.hie_connect_timeout,
-                    read_timeout=settings.hie_read_timeout,
-                    observe=requestlog.add_upstream_time)
-    records = ConsentRecords(client, keys, otp_lifetime=settings.otp_lifetime)
-    workflow = SendOtpWorkflow(sha, records, settings.intervention_codes)
+                    read_timeout=settings.hie_read_timeout, observe=observe)
+    sender = SmsSender(settings.at_username, settings.at_api_key,
+                       base_url=settings.sms_base_url, sender_id=settings.at_sender_id,
+                       timeout=settings.at_timeout, observe=observe)
+    registry = Registry(client, keys)
+    records = ConsentRecords(client, keys, clock, otp_lifetime=settings.otp_lifetime)
+    trail = AuditTrail(client, keys, clock)
+    notifier = Notifier(sender, client, keys, clock)
+    workflow = ConsentWorkflow(
+        sha, records, SendLimiter(client, keys, clock, limits_from(settings)), trail,
+        notifier, registry, clock,
+        Policy(intervention_codes=settings.intervention_codes,
+               service_type=settings.service_type, otp_lifetime=settings.otp_lifetime,
+               max_attempts=settings.verify_max_attempts))
 
-    return Gateway(settings=settings, redis=client, keys=keys, sha=sha,
-                   registry=Registry(client, keys), records=records,
+    return Gateway(settings=settings, redis=client, keys=keys, clock=clock, sha=sha,
+                   registry=registry, records=records, trail=trail, workflow=workflow,
+                   replies=PatientReplies(workflow, records, registry, notifier, client, keys),
                    ussd=UssdService(SessionStore(client, keys), workflow),
                    hop_schema=UssdHopSchema(settings.service_codes))
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(cooldown=settings.send_cooldown, per_window=settings.patient_sends_per_window,
+                  window=settings.patient_send_window,
+                  worker_per_day=settings.worker_sends_per_day,
+                  facility_per_day=settings.facility_sends_per_day)
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -105,6 +157,38 @@ def connect_redis(settings: Settings) -> redis.Redis:
     return fakeredis.FakeRedis(decode_responses=True)
 
 
+@dataclass
+class Operations:
+    """What the operator's endpoints and the session-end callback use, built once."""
+
+    readiness: Readiness
+    session_ends: SessionEnds
+    end_schema: UssdSessionEndSchema
+    openapi: dict[str, Any]
+
+
+def build_operations(gateway: Gateway) -> Operations:
+    settings = gateway.settings
+    end_schema = UssdSessionEndSchema(settings.service_codes)
+
+    return Operations(readiness=Readiness(readiness_ping(gateway), settings.hie_base_url),
+                      session_ends=SessionEnds(gateway.redis, gateway.keys),
+                      end_schema=end_schema,
+                      openapi=openapi.build_spec(gateway.hop_schema, end_schema))
+
+
+def readiness_ping(gateway: Gateway) -> Callable[[], object]:
+    """PING on a client of its own: short timeouts, one retry for a stale socket."""
+    if not gateway.settings.redis_url:
+        return gateway.redis.ping
+    client = redis.Redis.from_url(gateway.settings.redis_url,
+                                  socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+                                  socket_timeout=CHECK_TIMEOUT_SECONDS,
+                                  retry=Retry(NoBackoff(), 1))
+
+    return client.ping
+
+
 def load_sandbox_workers(gateway: Gateway) -> None:
     """Register the sandbox data's health workers, keeping changes made since."""
     data = json.loads(gateway.settings.sandbox_data.read_text(encoding="utf-8"))
@@ -113,9 +197,9 @@ def load_sandbox_workers(gateway: Gateway) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from commands import registry_cli
-
     app.cli.add_command(registry_cli)
+    app.cli.add_command(sessions_cli)
+    app.cli.add_command(audit_cli)
 
 
 def _serve_embedded(port: int) -> None:

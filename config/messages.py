@@ -18,7 +18,6 @@ CATALOGS: dict[str, dict[str, str]] = {
             "3. Resend OTP\n4. Language"
         ),
         "main.invalid": "Choose 1, 2, 3 or 4.",
-        "main.unavailable": "Not available yet. Choose 1 or 4.",
         "footer": "0 Back 00 Home",
         "list.more": "98 More",
         "list.invalid": "Choose a number from the list.",
@@ -56,6 +55,59 @@ CATALOGS: dict[str, dict[str, str]] = {
             "Your health worker account is not active. Contact your sub-county office."
         ),
         "service.busy": "The service is busy. Please dial again in a minute.",
+        "sha.unknown_visit": (
+            "SHA did not answer in time. The visit may have started: dial again and "
+            "choose 2 to check."
+        ),
+        "pending.none": "No patient is waiting for a code. Choose 1 to send an OTP.",
+        "pending": "Which patient?",
+        "otp": "Enter the code patient {cr_id} received (5 digits):",
+        "otp.invalid": "The code is 5 digits.",
+        "verify.wrong": "Wrong code. {left} tries left.",
+        "verify.verified": (
+            "Consent confirmed. Visit started.\nVisit ref: {visit}\n"
+            "An SMS with this ref is on its way to you."
+        ),
+        "verify.locked": (
+            "Too many wrong codes: this request is locked. Choose 1 to send a new OTP."
+        ),
+        "verify.already": "This consent is already confirmed.\nVisit ref: {visit}",
+        "verify.expired": "The code has expired.\n1. Send a new code",
+        "expired.invalid": "Choose 1 to send a new code.",
+        "resend.ok": (
+            "New OTP sent to {phone}.\nConsent ref: {reference}\n"
+            "Ask the patient for the new code, then dial again and choose 2."
+        ),
+        "limit.cooldown": "A code was sent under a minute ago. Wait {seconds} s. No OTP was sent.",
+        "limit.patient": (
+            "3 codes were sent to this patient in 10 minutes. Try again in {minutes} min. "
+            "No OTP was sent."
+        ),
+        "limit.worker": "You have reached today's limit of OTP sends. Try again tomorrow.",
+        "limit.facility": (
+            "Your facility has reached today's limit of OTP sends. Try again tomorrow."
+        ),
+        "sms.worker.verified": "SHA consent confirmed for patient {cr_id}. Visit ref: {visit}.",
+        "sms.patient.verified": (
+            "Thank you. Your consent is confirmed and your visit has started. "
+            "Visit ref: {visit}."
+        ),
+        "sms.patient.help": "To confirm your visit, reply with only the 5-digit code SHA sent you.",
+        "sms.patient.none": (
+            "No consent request is waiting for this phone. Ask your health worker to send "
+            "a new code."
+        ),
+        "sms.patient.ambiguous": (
+            "More than one request is waiting for this phone. Please read the code to your "
+            "health worker."
+        ),
+        "sms.patient.wrong": "That code is wrong. {left} tries left. Reply with the 5-digit code.",
+        "sms.patient.expired": "That code has expired. Ask your health worker to send a new one.",
+        "sms.patient.locked": "Too many wrong codes. Ask your health worker to start again.",
+        "sms.patient.already": "Your consent is already confirmed. Visit ref: {visit}.",
+        "sms.patient.unavailable": (
+            "We could not reach SHA. Please reply with the code again in a few minutes."
+        ),
     },
     "sw": {
         "main": (
@@ -63,7 +115,6 @@ CATALOGS: dict[str, dict[str, str]] = {
             "3. Tuma OTP tena\n4. Lugha"
         ),
         "main.invalid": "Chagua 1, 2, 3 au 4.",
-        "main.unavailable": "Bado haipatikani. Chagua 1 au 4.",
         "footer": "0 Rudi 00 Mwanzo",
         "list.more": "98 Zaidi",
         "list.invalid": "Chagua namba kwenye orodha.",
@@ -101,6 +152,70 @@ CATALOGS: dict[str, dict[str, str]] = {
         ),
         "worker.inactive": "Akaunti yako ya mhudumu haiko hai. Wasiliana na ofisi ya kaunti ndogo.",
         "service.busy": "Huduma ina shughuli nyingi. Tafadhali piga tena baada ya dakika moja.",
+        "sha.unknown_visit": (
+            "SHA haikujibu kwa wakati. Huenda ziara imeanza: piga tena uchague 2 "
+            "kuangalia."
+        ),
+        "pending.none": "Hakuna mgonjwa anayesubiri namba. Chagua 1 kutuma OTP.",
+        "pending": "Mgonjwa yupi?",
+        "otp": "Weka namba aliyopokea mgonjwa {cr_id} (tarakimu 5):",
+        "otp.invalid": "Namba ina tarakimu 5.",
+        "verify.wrong": "Namba si sahihi. Nafasi {left} zimebaki.",
+        "verify.verified": (
+            "Idhini imethibitishwa. Ziara imeanza.\nKumbukumbu ya ziara: {visit}\n"
+            "Utapokea SMS yenye kumbukumbu hii."
+        ),
+        "verify.locked": (
+            "Namba zisizo sahihi ni nyingi: ombi hili limefungwa. Chagua 1 kutuma OTP mpya."
+        ),
+        "verify.already": "Idhini hii imeshathibitishwa.\nKumbukumbu ya ziara: {visit}",
+        "verify.expired": "Muda wa namba umekwisha.\n1. Tuma namba mpya",
+        "expired.invalid": "Chagua 1 kutuma namba mpya.",
+        "resend.ok": (
+            "OTP mpya imetumwa kwa {phone}.\nKumbukumbu: {reference}\n"
+            "Mwombe mgonjwa namba mpya, kisha piga tena uchague 2."
+        ),
+        "limit.cooldown": (
+            "Namba ilitumwa chini ya dakika moja iliyopita. Subiri sekunde {seconds}. "
+            "OTP haijatumwa."
+        ),
+        "limit.patient": (
+            "Namba 3 zimetumwa kwa mgonjwa huyu ndani ya dakika 10. Jaribu tena baada ya "
+            "dakika {minutes}. OTP haijatumwa."
+        ),
+        "limit.worker": "Umefikia kikomo cha leo cha kutuma OTP. Jaribu tena kesho.",
+        "limit.facility": "Kituo chako kimefikia kikomo cha leo cha kutuma OTP. Jaribu tena kesho.",
+        "sms.worker.verified": (
+            "Idhini ya SHA imethibitishwa kwa mgonjwa {cr_id}. Kumbukumbu ya ziara: {visit}."
+        ),
+        "sms.patient.verified": (
+            "Asante. Idhini yako imethibitishwa na ziara yako imeanza. "
+            "Kumbukumbu ya ziara: {visit}."
+        ),
+        "sms.patient.help": (
+            "Kuthibitisha ziara yako, jibu kwa namba ya tarakimu 5 uliyotumiwa na SHA pekee."
+        ),
+        "sms.patient.none": (
+            "Hakuna ombi la idhini linalosubiri simu hii. Mwombe mhudumu wako wa afya "
+            "akutumie namba mpya."
+        ),
+        "sms.patient.ambiguous": (
+            "Kuna maombi zaidi ya moja kwa simu hii. Tafadhali msomee mhudumu wako wa afya "
+            "namba."
+        ),
+        "sms.patient.wrong": (
+            "Namba si sahihi. Nafasi {left} zimebaki. Jibu kwa namba ya tarakimu 5."
+        ),
+        "sms.patient.expired": (
+            "Muda wa namba umekwisha. Mwombe mhudumu wako wa afya akutumie mpya."
+        ),
+        "sms.patient.locked": (
+            "Namba zisizo sahihi ni nyingi. Mwombe mhudumu wako wa afya aanze upya."
+        ),
+        "sms.patient.already": "Idhini yako imeshathibitishwa. Kumbukumbu ya ziara: {visit}.",
+        "sms.patient.unavailable": (
+            "Hatukuweza kufikia SHA. Tafadhali jibu na namba tena baada ya dakika chache."
+        ),
     },
 }
 

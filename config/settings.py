@@ -48,12 +48,34 @@ class Settings:
     service_type: str = "OUTPATIENT"
     session_ttl: int = 300
     consent_ttl: int = 86400
-    otp_lifetime: int = 600
     log_format: str = "auto"
+    # Africa's Talking, for the SMS we send ourselves. An empty base URL means
+    # the SDK's own (production, or AT's sandbox for username "sandbox").
+    at_username: str = "sandbox"
+    at_api_key: str = "sandbox-key"
+    at_base_url: str = ""
+    at_sender_id: str | None = None
+    at_timeout: tuple[float, float] = (2.0, 5.0)
+    # Consent limits. Numbers and their sources: ../docs in the README.
+    otp_lifetime: int = 600          # NIST SP 800-63B: an OTP lives at most 10 min
+    verify_max_attempts: int = 5     # Twilio Verify's default
+    send_cooldown: int = 60          # FirebaseUI's wait before a resend
+    patient_sends_per_window: int = 3
+    patient_send_window: int = 600
+    worker_sends_per_day: int = 100
+    facility_sends_per_day: int = 1000
 
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def sms_base_url(self) -> str:
+        """Where SMS are sent: in sandbox mode, the sandbox that stands in for SHA."""
+        if self.at_base_url:
+            return self.at_base_url
+
+        return self.hie_base_url if self.sandbox else ""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed, validated again."""
@@ -90,6 +112,8 @@ class Settings:
                 raise ConfigError(f"SHA_INTERVENTION_CODES has a malformed code {code!r}")
         if self.session_ttl < 200:
             raise ConfigError("SESSION_TTL_SECONDS must outlive a 180 s USSD session (>= 200)")
+        if self.at_base_url and not re.match(r"^https?://[^\s/]+", self.at_base_url):
+            raise ConfigError(f"AT_BASE_URL must be an http(s) URL, got {self.at_base_url!r}")
         if self.log_format not in ("auto", "json", "text"):
             raise ConfigError(f"LOG_FORMAT must be auto, json or text, got {self.log_format!r}")
         if self.sandbox and not self.sandbox_data.is_file():
@@ -141,6 +165,14 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl=int(_number(env, "SESSION_TTL_SECONDS", 300, 200, 3600)),
         consent_ttl=int(_number(env, "CONSENT_TTL_SECONDS", 86400, 900, 30 * 86400)),
         log_format=env.get("LOG_FORMAT", "auto"),
+        at_username=_secret(env, "AT_USERNAME", mode, defaults["at_username"]),
+        at_api_key=_secret(env, "AT_API_KEY", mode, defaults["at_api_key"]),
+        at_base_url=env.get("AT_BASE_URL", "").rstrip("/"),
+        at_sender_id=env.get("AT_SENDER_ID") or None,
+        send_cooldown=int(_number(env, "SEND_COOLDOWN_SECONDS", 60, 0, 3600)),
+        patient_sends_per_window=int(_number(env, "PATIENT_SENDS_PER_10_MIN", 3, 1, 20)),
+        worker_sends_per_day=int(_number(env, "WORKER_SENDS_PER_DAY", 100, 1, 100000)),
+        facility_sends_per_day=int(_number(env, "FACILITY_SENDS_PER_DAY", 1000, 1, 10**7)),
     )
     settings.validate()
 

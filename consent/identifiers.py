@@ -54,6 +54,21 @@ def mask_phone_for_screen(phone: str) -> str:
     return phone[:7] + "***" + phone[-3:]
 
 
+def masked_matches(masked: str, phone: str) -> bool:
+    """Whether SHA's masked contact (``+254714***898``, maybe ``0714***898``) could
+    be ``phone``: the visible digits on both sides of the stars must agree."""
+    head, star, _ = masked.partition("*")
+    tail = masked.rsplit("*", 1)[-1]
+    if not star or not tail.isdigit():
+        return False
+    if head.startswith("0"):
+        head = "+254" + head[1:]
+    elif head.startswith("254"):
+        head = "+" + head
+
+    return phone.startswith(head) and phone.endswith(tail) and len(phone) >= len(head) + len(tail)
+
+
 def mask_cr_id(cr_id: str) -> str:
     """``CR9795515286992-5`` becomes ``CR97***92-5``: recognisable, not recoverable."""
     if len(cr_id) < 8:

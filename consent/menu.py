@@ -4,22 +4,32 @@ Each named state shows one screen and handles one input. ``handle`` answers
 with the next state's name, a :class:`Retry` (same screen, with a note saying
 what is expected), or a final :class:`Screen`. ``0`` (back) and ``00`` (home)
 are handled once, in :func:`advance`, for every state that takes input.
+
+    main --1--> cr_id --> [contact] --> END sent
+         --2--> [verify_pick] --> otp --> END verified | expired_offer --> END resent
+         --3--> [resend_pick] --> END resent
+         --4--> language --> main
+
+A bracketed state is skipped when there is only one thing to choose.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from config.messages import DEFAULT_LANGUAGE, LANGUAGES, text
-from consent.identifiers import parse_cr_id
+from consent.identifiers import mask_cr_id, parse_cr_id
+from consent.records import ConsentRecord
 from consent.registry import HealthWorker
 from consent.screens import MORE_KEY, Screen, pages_of, plain
-from consent.workflow import SendOtpWorkflow
+from consent.workflow import ConsentWorkflow
 from upstream.sha import Contact
 
 BACK, HOME = "0", "00"
 MAIN = "main"
+_OTP_SHAPE = re.compile(r"^[0-9]{4,8}\Z")
 
 
 @dataclass
@@ -34,6 +44,8 @@ class Session:
     text: str = ""
     cr_id: str | None = None
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, str]] = field(default_factory=list)
+    reference: str | None = None
     ended: bool = False
 
     @classmethod
@@ -60,12 +72,13 @@ class Session:
 @dataclass
 class Retry:
     note: str
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
     worker: HealthWorker
-    workflow: SendOtpWorkflow
+    workflow: ConsentWorkflow
     worker_changes: dict[str, str] = field(default_factory=dict)
 
 
@@ -91,15 +104,22 @@ class MainMenu(State):
         return Screen("main", {"name": plain(ctx.worker.name, 20) or "Menu"})
 
     def handle(self, session: Session, ctx: Context, value: str) -> Result:
-        choices = {"1": CrIdEntry.name, "4": LanguageChoice.name}
-        if value in choices:
-            return choices[value]
-        # Options 2 and 3 keep their numbers for "Enter patient's OTP" and
-        # "Resend OTP" until those flows land: health workers learn shortcuts.
-        if value in ("2", "3"):
-            return Retry("main.unavailable")
+        if value == "1":
+            return CrIdEntry.name
+        if value == "4":
+            return LanguageChoice.name
+        if value not in ("2", "3"):
+            return Retry("main.invalid")
 
-        return Retry("main.invalid")
+        pending = ctx.workflow.pending(ctx.worker)
+        if not pending:
+            return Screen("pending.none", end=True)
+        session.pending = [{"reference": r.reference, "cr_id": r.cr_id} for r in pending]
+        pick = VerifyPick if value == "2" else ResendPick
+        if len(pending) == 1:
+            return pick.chosen(session, ctx, session.pending[0])
+
+        return pick.name
 
 
 class LanguageChoice(State):
@@ -135,53 +155,154 @@ class CrIdEntry(State):
         session.cr_id = cr_id
         contacts = ctx.workflow.contacts(ctx.worker, cr_id)
         if len(contacts) == 1:
-            return _send(session, ctx, contacts[0])
+            return _sent(ctx.workflow.send(ctx.worker, cr_id, contacts[0]), "otp.sent")
         session.contacts = [asdict(contact) for contact in contacts]
 
         return ContactChoice.name
 
 
-class ContactChoice(State):
-    name = "contact"
+class ListChoice(State):
+    """A numbered list over several pages; ``98`` shows the next page."""
+
+    prompt: ClassVar[str]
+
+    def items(self, session: Session) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def label(self, session: Session, item: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def choose(self, session: Session, ctx: Context, item: dict[str, Any]) -> Result:
+        raise NotImplementedError
 
     def screen(self, session: Session, ctx: Context) -> Screen:
-        default = " " + text(session.language, "contact.default")
-        options = [
-            f"{number}. {contact['masked']}{default if contact['default'] else ''}"
-            for number, contact in enumerate(session.contacts, start=1)
-        ]
+        options = [f"{number}. {self.label(session, item)}"
+                   for number, item in enumerate(self.items(session), start=1)]
 
-        return Screen("contact", options=options, page=session.page)
+        return Screen(self.prompt, options=options, page=session.page)
 
     def handle(self, session: Session, ctx: Context, value: str) -> Result:
+        items = self.items(session)
         if value == MORE_KEY:
-            pages = len(pages_of(self.screen(session, ctx), session.language))
-            if session.page + 1 < pages:
+            if session.page + 1 < len(pages_of(self.screen(session, ctx), session.language)):
                 session.page += 1
                 return self.name
             return Retry("list.invalid")
-        if not value.isdecimal() or not 1 <= int(value) <= len(session.contacts):
+        if not value.isdecimal() or not 1 <= int(value) <= len(items):
             return Retry("list.invalid")
 
-        return _send(session, ctx, Contact(**session.contacts[int(value) - 1]))
+        return self.choose(session, ctx, items[int(value) - 1])
 
 
-def _send(session: Session, ctx: Context, contact: Contact) -> Screen:
-    assert session.cr_id is not None
-    record = ctx.workflow.send(ctx.worker, session.cr_id, contact)
+class ContactChoice(ListChoice):
+    name = "contact"
+    prompt = "contact"
 
-    return Screen("otp.sent", {"phone": record.masked_phone, "reference": record.reference},
-                  end=True)
+    def items(self, session: Session) -> list[dict[str, Any]]:
+        return session.contacts
+
+    def label(self, session: Session, item: dict[str, Any]) -> str:
+        marker = " " + text(session.language, "contact.default") if item["default"] else ""
+        return item["masked"] + marker
+
+    def choose(self, session: Session, ctx: Context, item: dict[str, Any]) -> Result:
+        assert session.cr_id is not None
+        record = ctx.workflow.send(ctx.worker, session.cr_id, Contact(**item))
+
+        return _sent(record, "otp.sent")
+
+
+class PendingChoice(ListChoice):
+    prompt = "pending"
+
+    def items(self, session: Session) -> list[dict[str, Any]]:
+        return session.pending
+
+    def label(self, session: Session, item: dict[str, Any]) -> str:
+        return f"{mask_cr_id(item['cr_id'])} {item['reference'][:8]}"
+
+    def choose(self, session: Session, ctx: Context, item: dict[str, Any]) -> Result:
+        return self.chosen(session, ctx, item)
+
+    @classmethod
+    def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
+        raise NotImplementedError
+
+
+class VerifyPick(PendingChoice):
+    name = "verify_pick"
+
+    @classmethod
+    def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
+        session.reference, session.cr_id = item["reference"], item["cr_id"]
+        return OtpEntry.name
+
+
+class ResendPick(PendingChoice):
+    name = "resend_pick"
+
+    @classmethod
+    def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
+        session.reference, session.cr_id = item["reference"], item["cr_id"]
+        return _resend(session, ctx)
+
+
+class OtpEntry(State):
+    name = "otp"
+
+    def screen(self, session: Session, ctx: Context) -> Screen:
+        return Screen("otp", {"cr_id": mask_cr_id(session.cr_id or "")})
+
+    def handle(self, session: Session, ctx: Context, value: str) -> Result:
+        if not _OTP_SHAPE.match(value):
+            return Retry("otp.invalid")
+
+        assert session.reference is not None
+        result = ctx.workflow.verify(session.reference, value, channel="ussd")
+        visit = {"visit": result.record.visit_reference}
+        if result.outcome == "wrong":
+            return Retry("verify.wrong", {"left": result.attempts_left})
+        if result.outcome == "expired":
+            return ExpiredOffer.name
+
+        return Screen(f"verify.{result.outcome}", visit, end=True)
+
+
+class ExpiredOffer(State):
+    name = "expired_offer"
+
+    def screen(self, session: Session, ctx: Context) -> Screen:
+        return Screen("verify.expired")
+
+    def handle(self, session: Session, ctx: Context, value: str) -> Result:
+        if value != "1":
+            return Retry("expired.invalid")
+
+        return _resend(session, ctx)
+
+
+def _resend(session: Session, ctx: Context) -> Screen:
+    assert session.reference is not None
+    record = ctx.workflow.records.get(session.reference)
+    if record is None:
+        return Screen("pending.none", end=True)
+
+    return _sent(ctx.workflow.resend(ctx.worker, record), "resend.ok")
+
+
+def _sent(record: ConsentRecord, key: str) -> Screen:
+    return Screen(key, {"phone": record.masked_phone, "reference": record.reference}, end=True)
 
 
 STATES: dict[str, State] = {
-    state.name: state for state in (MainMenu(), LanguageChoice(), CrIdEntry(), ContactChoice())
+    state.name: state for state in (MainMenu(), LanguageChoice(), CrIdEntry(), ContactChoice(),
+                                    VerifyPick(), ResendPick(), OtpEntry(), ExpiredOffer())
 }
 
 
 def advance(session: Session, ctx: Context, inputs: list[str]) -> Screen:
     """Feed a hop's new inputs to the machine; the screen to show comes back."""
-    note = None
+    note: Retry | None = None
     for value in inputs:
         if value in (HOME, BACK):
             session.home() if value == HOME else session.back()
@@ -196,13 +317,14 @@ def advance(session: Session, ctx: Context, inputs: list[str]) -> Screen:
             session.misses += 1
             if state.max_misses and session.misses >= state.max_misses:
                 return Screen(state.locked, end=True)
-            note = result.note
+            note = result
             continue
         if result != session.state:
             session.go(result)
         note = None
 
     screen = STATES[session.state].screen(session, ctx)
-    screen.note = note
+    if note is not None:
+        screen.note, screen.note_params = note.note, note.params
 
     return screen

@@ -1,21 +1,38 @@
 """Consent requests, kept in Redis beyond the USSD session that made them.
 
-A record is findable by its reference and by (health worker, CR ID). It holds
-everything needed to verify the OTP and start the visit later, but never the
-OTP itself: SHA generates and checks it.
+A record is findable by its reference, by (health worker, CR ID), by health
+worker (newest first) and by the masked number its OTP went to. It holds what
+verification and the visit need, but never the OTP: SHA generates and checks it.
+
+    otp_sent --> verified             the code was right; the visit is started
+             --> expired              no right code within the OTP lifetime
+             --> locked               too many wrong codes; a new request is needed
+             --> failed               SHA refused the request for good
+    expired  --> otp_sent             a resend issues a new code
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 
 import redis
 
+from consent.clock import Clock
+from consent.identifiers import masked_matches
 from sessions.keys import Keys
 
-OTP_SENT = "otp_sent"
+OTP_SENT, VERIFIED, EXPIRED, LOCKED, FAILED = "otp_sent", "verified", "expired", "locked", \
+    "failed"
+PENDING = (OTP_SENT, EXPIRED)
+
+# How many pending requests a health worker is offered under options 2 and 3.
+PENDING_LIMIT = 20
+
+
+class RecordBusy(Exception):
+    """Another channel is verifying this request right now."""
 
 
 @dataclass
@@ -29,9 +46,14 @@ class ConsentRecord:
     status: str
     created_at: float
     expires_at: float
+    last_sent_at: float = 0.0
     sha_reference: str = ""
     send_count: int = 1
     wrong_codes: int = 0
+    verified_at: float = 0.0
+    verified_channel: str = ""
+    visit_reference: str = ""
+    consent_token: str = ""
 
     def to_hash(self) -> dict[str, str]:
         return {name: str(value) for name, value in asdict(self).items()}
@@ -48,34 +70,63 @@ class ConsentRecord:
 
         return cls(**values)
 
+    def effective_status(self, now: float) -> str:
+        """The status, with an unanswered OTP past its lifetime counted as expired."""
+        if self.status == OTP_SENT and now >= self.expires_at:
+            return EXPIRED
+
+        return self.status
+
 
 class ConsentRecords:
-    def __init__(self, client: redis.Redis, keys: Keys, *, otp_lifetime: int) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock, *,
+                 otp_lifetime: int) -> None:
         self.redis = client
         self.keys = keys
+        self.clock = clock
         self.otp_lifetime = otp_lifetime
 
     def new(self, *, reference: str, sha_reference: str | None, cr_id: str, contact_id: str,
             masked_phone: str, worker: str, facility: str) -> ConsentRecord:
-        now = time.time()
+        now = self.clock.now()
 
         return ConsentRecord(reference=reference, sha_reference=sha_reference or "",
                              cr_id=cr_id, contact_id=contact_id, masked_phone=masked_phone,
                              worker=worker, facility=facility, status=OTP_SENT,
-                             created_at=now, expires_at=now + self.otp_lifetime)
+                             created_at=now, last_sent_at=now,
+                             expires_at=now + self.otp_lifetime)
 
-    def save(self, record: ConsentRecord) -> None:
-        """Write the record and both of its indexes in one round trip."""
+    def save(self, record: ConsentRecord, events: list[dict[str, str]] = ()) -> None:
+        """Write the record, its indexes and its audit events in one transaction."""
         key = self.keys.consent(record.reference)
         by_patient = self.keys.consent_by_patient(record.worker, record.cr_id)
         by_worker = self.keys.worker_consents(record.worker)
+        by_contact = self.keys.consents_by_phone_tail(record.masked_phone[-3:])
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key.name, mapping=record.to_hash())
         pipe.expire(key.name, key.ttl)
         pipe.set(by_patient.name, record.reference, ex=by_patient.ttl)
         pipe.zadd(by_worker.name, {record.reference: record.created_at})
         pipe.expire(by_worker.name, by_worker.ttl)
+        pipe.sadd(by_contact.name, record.reference)
+        pipe.expire(by_contact.name, by_contact.ttl)
+        for event in events:
+            pipe.xadd(self.keys.audit().name, event)
         pipe.execute()
+
+    def update(self, record: ConsentRecord, events: list[dict[str, str]] = (),
+               **changes: object) -> ConsentRecord:
+        """Change some fields of a stored record, with its audit events, atomically."""
+        for name, value in changes.items():
+            setattr(record, name, value)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.consent(record.reference).name,
+                  mapping={name: str(value) for name, value in changes.items()})
+        for event in events:
+            pipe.xadd(self.keys.audit().name, event)
+        pipe.execute()
+
+        return record
 
     def get(self, reference: str) -> ConsentRecord | None:
         data = self.redis.hgetall(self.keys.consent(reference).name)
@@ -86,3 +137,36 @@ class ConsentRecords:
         reference = self.redis.get(self.keys.consent_by_patient(worker, cr_id).name)
 
         return self.get(reference) if reference else None
+
+    def pending_for_worker(self, worker: str) -> list[ConsentRecord]:
+        """The worker's requests still awaiting a code (or a resend), newest first."""
+        references = self.redis.zrevrange(self.keys.worker_consents(worker).name, 0,
+                                          PENDING_LIMIT * 3)
+
+        return [r for r in self._many(references) if r.status in PENDING][:PENDING_LIMIT]
+
+    def pending_for_phone(self, phone: str) -> list[ConsentRecord]:
+        """Requests awaiting a code whose OTP may have gone to ``phone``."""
+        references = self.redis.smembers(self.keys.consents_by_phone_tail(phone[-3:]).name)
+        now = self.clock.now()
+
+        return [r for r in self._many(sorted(references))
+                if r.effective_status(now) == OTP_SENT and masked_matches(r.masked_phone, phone)]
+
+    @contextmanager
+    def verifying(self, reference: str) -> Iterator[None]:
+        """Hold the record while one channel verifies a code; raise if another holds it."""
+        lock = self.keys.consent_lock(reference)
+        if not self.redis.set(lock.name, "1", nx=True, ex=lock.ttl):
+            raise RecordBusy(reference)
+        try:
+            yield
+        finally:
+            self.redis.delete(lock.name)
+
+    def _many(self, references: list[str]) -> list[ConsentRecord]:
+        pipe = self.redis.pipeline(transaction=False)
+        for reference in references:
+            pipe.hgetall(self.keys.consent(reference).name)
+
+        return [ConsentRecord.from_hash(data) for data in pipe.execute() if data]

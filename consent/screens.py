@@ -57,6 +57,7 @@ class Screen:
     params: dict[str, object] = field(default_factory=dict)
     end: bool = False
     note: str | None = None
+    note_params: dict[str, object] = field(default_factory=dict)
     options: list[str] = field(default_factory=list)
     page: int = 0
 
@@ -64,7 +65,7 @@ class Screen:
 def render(screen: Screen, language: str) -> str:
     """The reply body for Africa's Talking: ``CON``/``END``, then the screen."""
     body = text(language, screen.key, **screen.params)
-    note = [text(language, screen.note)] if screen.note else []
+    note = [text(language, screen.note, **screen.note_params)] if screen.note else []
     if screen.end:
         return "END " + "\n".join([*note, body])
 

@@ -17,7 +17,7 @@ from config.messages import DEFAULT_LANGUAGE
 from consent.menu import Context, Session, advance
 from consent.registry import HealthWorker
 from consent.screens import Screen, plain, render
-from consent.workflow import ConsentError, SendOtpWorkflow
+from consent.workflow import ConsentError, ConsentWorkflow
 from sessions.store import SessionStore
 from upstream.errors import OutcomeUnknown, Rejected, Throttled, Unauthorized, UpstreamError
 
@@ -41,7 +41,7 @@ class HopReply:
 
 
 class UssdService:
-    def __init__(self, store: SessionStore, workflow: SendOtpWorkflow) -> None:
+    def __init__(self, store: SessionStore, workflow: ConsentWorkflow) -> None:
         self.store = store
         self.workflow = workflow
 
@@ -83,7 +83,8 @@ class UssdService:
         try:
             screen = advance(session, ctx, inputs)
         except ConsentError as error:
-            screen = Screen(error.reason, {"cr_id": session.cr_id or ""}, end=True)
+            screen = Screen(error.reason, {"cr_id": session.cr_id or "", **error.params},
+                            end=True)
         except UpstreamError as error:
             screen = screen_for_upstream(error)
         session.text = hop.text
@@ -133,7 +134,8 @@ def new_inputs(previous: str, text: str) -> list[str]:
 def screen_for_upstream(error: UpstreamError) -> Screen:
     """The one place an SHA failure becomes what the health worker reads."""
     if isinstance(error, OutcomeUnknown):
-        return Screen("sha.unknown", end=True)
+        return Screen("sha.unknown_visit" if error.call == "start_visit" else "sha.unknown",
+                      end=True)
     if isinstance(error, Throttled):
         return Screen("sha.throttled", end=True)
     if isinstance(error, Unauthorized):

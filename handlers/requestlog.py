@@ -2,7 +2,9 @@
 
 Views add fields to ``g.log_fields`` (channel, step, outcome, masked phone);
 upstream calls add their time to ``g.upstream_seconds``. The query string is
-never logged: it carries the callback key.
+never logged: it carries the callback key. Both formatters pass every line
+through :func:`observability.redact.redact_line`, for what arrives as free
+text, such as an exception message quoting a URL with a CR ID in it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import sys
 import time
 
 from flask import Flask, Response, g, has_request_context, request
+
+from observability import metrics
+from observability.redact import redact_line
 
 log = logging.getLogger("gateway.request")
 
@@ -39,7 +44,9 @@ def install(app: Flask) -> None:
 
 
 def add_upstream_time(call: str, seconds: float, outcome: str) -> None:
-    """Observer for upstream clients: charge the call's time to this request."""
+    """Observer for upstream clients: charge the call's time to this request,
+    and to the upstream metrics, which also see calls made outside a request."""
+    metrics.observe_upstream(call, seconds, outcome)
     if has_request_context() and hasattr(g, "upstream_seconds"):
         g.upstream_seconds += seconds
         if outcome != "ok":
@@ -54,7 +61,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
 
-        return json.dumps(line, default=str)
+        return redact_line(json.dumps(line, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -64,7 +71,7 @@ class TextFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
 
-        return line.rstrip()
+        return redact_line(line.rstrip())
 
 
 def configure_logging(log_format: str) -> None:

@@ -12,11 +12,18 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
+from consent.replies import InboundSms
 from consent.ussd import Hop
+from observability.session_ends import SessionEnd
 
 KENYAN_MOBILE = r"^\+254[17][0-9]{8}\Z"
 SESSION_ID = r"^[A-Za-z0-9_.:-]{1,100}\Z"
 NETWORK_CODE = r"^([0-9]{5})?\Z"
+
+MESSAGE_ID = r"^[A-Za-z0-9_.:-]{1,100}\Z"
+
+# A concatenated SMS of 10 parts; a patient's reply is a few characters.
+MAX_SMS_LENGTH = 1600
 
 # A hop's text is every answer of the session joined by '*'. A real session
 # stays far below this; the cap keeps a hostile body from costing us work.
@@ -47,3 +54,77 @@ class UssdHopSchema(Schema):
         return Hop(session_id=data["sessionId"], service_code=data["serviceCode"],
                    phone=data["phoneNumber"], network_code=data["networkCode"],
                    text=data["text"])
+
+
+# AT's free text (our own last screen, its error message) is capped and kept
+# free of control characters other than line breaks, which screens contain.
+# A screen is at most 182 characters; the caps keep the largest valid notice
+# inside the callback body cap even when every character is percent-encoded.
+MAX_LAST_SCREEN = 300
+MAX_ERROR_MESSAGE = 200
+_PRINTABLE_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z"
+SESSION_STATUSES = ("Success", "Incomplete", "Failed")
+
+
+class UssdSessionEndSchema(Schema):
+    """AT's notice that a USSD session ended. The ids, phone, service code and
+    status are strict; the rest is reported, not acted on, so its checks are
+    loose enough that a format change at AT does not cost us the notice."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    sessionId = fields.String(required=True, validate=validate.Regexp(SESSION_ID))
+    serviceCode = fields.String(required=True)
+    phoneNumber = fields.String(required=True, validate=validate.Regexp(KENYAN_MOBILE))
+    networkCode = fields.String(load_default="", validate=validate.Regexp(NETWORK_CODE))
+    status = fields.String(required=True, validate=validate.OneOf(SESSION_STATUSES))
+    date = fields.String(load_default="", validate=validate.Regexp(r"^[0-9 :.TZ+-]{0,40}\Z"))
+    cost = fields.String(load_default="", validate=validate.Regexp(r"^[A-Za-z0-9 .,]{0,40}\Z"))
+    durationInMillis = fields.String(load_default="0", validate=validate.Regexp(r"^[0-9]{1,9}\Z"))
+    hopsCount = fields.String(load_default="0", validate=validate.Regexp(r"^[0-9]{1,4}\Z"))
+    lastAppResponse = fields.String(load_default="", validate=[
+        validate.Length(max=MAX_LAST_SCREEN), validate.Regexp(_PRINTABLE_LINES)])
+    errorMessage = fields.String(load_default="", validate=[
+        validate.Length(max=MAX_ERROR_MESSAGE), validate.Regexp(_PRINTABLE_LINES)])
+    # ``input`` is never read: it is what the health worker typed (CR IDs,
+    # OTPs), which we do not keep a second time.
+
+    def __init__(self, service_codes: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields["serviceCode"].validators.append(
+            validate.OneOf(service_codes, error="Not a service code this gateway serves.")
+        )
+
+    @post_load
+    def to_session_end(self, data: dict[str, str], **kwargs: Any) -> SessionEnd:
+        return SessionEnd(session_id=data["sessionId"], phone=data["phoneNumber"],
+                          status=data["status"], network_code=data["networkCode"],
+                          date=data["date"], cost=data["cost"],
+                          duration_ms=int(data["durationInMillis"]),
+                          hops=int(data["hopsCount"]), last_screen=data["lastAppResponse"],
+                          error=data["errorMessage"])
+
+
+class InboundSmsSchema(Schema):
+    """An SMS to our short code, as Africa's Talking posts it."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=validate.Regexp(MESSAGE_ID))
+    sender = fields.String(required=True, data_key="from",
+                           validate=validate.Regexp(KENYAN_MOBILE))
+    to = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z+]{3,15}\Z"))
+    text = fields.String(load_default="", validate=[
+        validate.Length(max=MAX_SMS_LENGTH),
+        validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z",
+                        error="Control characters are not allowed."),
+    ])
+    date = fields.String(load_default="")
+    linkId = fields.String(load_default="")
+    networkCode = fields.String(load_default="", validate=validate.Regexp(NETWORK_CODE))
+
+    @post_load
+    def to_sms(self, data: dict[str, str], **kwargs: Any) -> InboundSms:
+        return InboundSms(message_id=data["id"], sender=data["sender"], text=data["text"])

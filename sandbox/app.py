@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -50,7 +51,7 @@ def _sha_call(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                     return Response(body, status=fault.status, mimetype="application/json")
             if name != "token":
                 token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-                if token not in _state().tokens:
+                if not _state().token_ok(token):
                     return _error(401, "unauthorized", "Invalid or expired token")
                 if not _state().facility_known(request.headers.get("X-Facility-Id", "")):
                     return _error(403, "forbidden", "Facility not registered")
@@ -113,6 +114,44 @@ def _routes(app: Flask) -> None:
 
         return jsonify(message="OTP sent", consent_request_id=request_id)
 
+    @app.post("/api/v1/claims/visit")
+    @_sha_call("start_visit")
+    def start_visit() -> Any:
+        body = request.get_json(silent=True) or {}
+        if not all(body.get(name) for name in ("patient_id", "otp", "service_type")):
+            return _error(400, "bad_request", "patient_id, service_type and otp are required")
+        if _state().patient(body["patient_id"]) is None:
+            return _error(404, "not_found", "Patient not found in Client Registry")
+
+        status, answer = _state().check_otp(body["patient_id"], str(body["otp"]),
+                                            str(body.get("consent_request_id") or ""))
+        if status != 200:
+            return _error(status, answer["error"], answer["message"])
+
+        return jsonify(answer)
+
+    @app.post("/version1/messaging")
+    def at_send_sms() -> Any:
+        """Africa's Talking's bulk SMS endpoint, as the SDK calls it."""
+        fault = _state().count("sms")
+        if fault is not None and fault.status:
+            return Response(fault.body or "Internal error", status=fault.status)
+        if not request.headers.get("apiKey") or not request.form.get("username"):
+            return Response("The supplied authentication is invalid", status=401)
+
+        sender = request.form.get("from") or "AFRICASTKNG"
+        recipients = [_at_deliver(number.strip(), request.form.get("message", ""), sender)
+                      for number in request.form.get("to", "").split(",") if number.strip()]
+        sent = sum(r["statusCode"] == 101 for r in recipients)
+
+        return jsonify(SMSMessageData={"Message": f"Sent to {sent}/{len(recipients)}",
+                                       "Recipients": recipients})
+
+    @app.post("/sandbox/expire")
+    def expire() -> Any:
+        body = request.get_json(silent=True) or {}
+        return jsonify(expired=_state().expire(str(body.get("patient_id", ""))))
+
     @app.get("/sandbox/messages")
     def messages() -> Any:
         phone = request.args.get("to", "")
@@ -133,6 +172,19 @@ def _routes(app: Flask) -> None:
     @app.get("/sandbox/calls")
     def calls() -> Any:
         return jsonify(_state().calls)
+
+
+def _at_deliver(number: str, message: str, sender: str) -> dict[str, Any]:
+    if not re.match(r"^\+254[17][0-9]{8}\Z", number):
+        return {"statusCode": 403, "number": number, "status": "InvalidPhoneNumber",
+                "cost": "0", "messageId": "None"}
+    if number in _state().data.get("sms_blacklist", []):
+        return {"statusCode": 406, "number": number, "status": "UserInBlacklist",
+                "cost": "0", "messageId": "None"}
+
+    _state().deliver(number, message, sender=sender)
+    return {"statusCode": 101, "number": number, "status": "Success", "cost": "KES 0.8000",
+            "messageId": "ATXid_" + os.urandom(12).hex()}
 
 
 def _pick_contact(patient: dict[str, Any], contact_id: str | None) -> dict[str, Any] | None:

@@ -32,6 +32,14 @@ class Keys:
 
         return Key(f"{self.prefix}ussd:hop:{session_id}:{digest}", self.session_ttl)
 
+    def session_end(self, session_id: str) -> Key:
+        """How Africa's Talking says a session ended; kept as long as the consents it made."""
+        return Key(f"{self.prefix}ussd:end:{session_id}", self.consent_ttl)
+
+    def failed_sessions(self) -> Key:
+        """Ids of sessions that ended Failed or Incomplete, scored by when we heard."""
+        return Key(f"{self.prefix}ussd:ends:failed", self.consent_ttl)
+
     def worker(self, phone: str) -> Key:
         """A health worker's registry record (name, facility, language, active)."""
         return Key(f"{self.prefix}worker:{phone}", None)
@@ -46,3 +54,32 @@ class Keys:
     def worker_consents(self, worker_phone: str) -> Key:
         """A health worker's consent references, scored by creation time."""
         return Key(f"{self.prefix}consent:by-worker:{worker_phone}", self.consent_ttl)
+
+    def consents_by_phone_tail(self, last_digits: str) -> Key:
+        """References whose OTP went to a number ending in these 3 digits: how a
+        patient's SMS reply finds its request, since SHA only shows masked numbers."""
+        return Key(f"{self.prefix}consent:by-tail:{last_digits}", self.consent_ttl)
+
+    def consent_lock(self, reference: str) -> Key:
+        """Held while one channel verifies a code, so USSD and SMS never race."""
+        return Key(f"{self.prefix}consent:lock:{reference}", 20)
+
+    def patient_sends(self, cr_id: str) -> Key:
+        """Times of the OTP sends to one patient; the limit window is 10 min."""
+        return Key(f"{self.prefix}limit:patient:{cr_id}", 3600)
+
+    def daily_sends(self, who: str, day: str) -> Key:
+        """OTP sends by one health worker or facility on one (UTC) day."""
+        return Key(f"{self.prefix}limit:day:{day}:{who}", 2 * 86400)
+
+    def audit(self) -> Key:
+        """The append-only trail of consent events (a stream, never trimmed)."""
+        return Key(f"{self.prefix}audit", None)
+
+    def sms(self, message_id: str) -> Key:
+        """An SMS we sent: its purpose and delivery status, by AT's messageId."""
+        return Key(f"{self.prefix}sms:{message_id}", self.consent_ttl)
+
+    def inbound_sms(self, message_id: str) -> Key:
+        """Marks an incoming SMS as handled; AT repeats unacknowledged ones."""
+        return Key(f"{self.prefix}sms:in:{message_id}", 2 * 86400)

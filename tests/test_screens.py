@@ -15,6 +15,7 @@ from config.messages import CATALOGS, LANGUAGES, text
 from consent.screens import Screen, pages_of, plain, render
 
 LIMIT = 182
+SMS_LIMIT = 160
 ESCAPED = set("^{}\\[]~|")
 ALLOWED = set(string.ascii_letters + string.digits + " \n.,:;!?'\"()*+-/=<>#%&@_$")
 
@@ -24,12 +25,23 @@ WORST = {
     "reference": "R" * 40,
     "cr_id": "CR99999999999999-9",
     "reason": plain("x" * 300, 60),
+    "visit": "V-" + "9" * 20,
+    "left": 4,
+    "seconds": 59,
+    "minutes": 10,
 }
 INPUT_SCREENS = {
-    "main": ["main.invalid", "main.unavailable"],
+    "main": ["main.invalid"],
     "language": ["language.invalid"],
     "cr_id": ["cr_id.invalid"],
     "contact": ["list.invalid"],
+    "pending": ["list.invalid"],
+    "otp": ["otp.invalid", "verify.wrong"],
+    "verify.expired": ["expired.invalid"],
+}
+LIST_LINES = {
+    "contact": lambda language, n: f"{n}. {WORST['phone']} {text(language, 'contact.default')}",
+    "pending": lambda language, n: f"{n}. CR99***99-9 RRRRRRRR",
 }
 PARTS = {"footer", "list.more", "contact.default"}
 NOTES = {note for notes in INPUT_SCREENS.values() for note in notes}
@@ -43,14 +55,15 @@ def screen_length(screen: str) -> int:
 def every_screen(language: str) -> list[tuple[str, str]]:
     screens = []
     for key, notes in INPUT_SCREENS.items():
-        options = [f"{n}. {WORST['phone']} {text(language, 'contact.default')}"
-                   for n in range(1, 31)] if key == "contact" else []
+        line = LIST_LINES.get(key)
+        options = [line(language, n) for n in range(1, 31)] if line else []
         for note in [None, *notes]:
-            base = Screen(key, dict(WORST), note=note, options=options)
+            base = Screen(key, dict(WORST), note=note, note_params=dict(WORST),
+                          options=options)
             for page in range(len(pages_of(base, language))):
                 base.page = page
                 screens.append((f"{key}/{note}/page {page}", render(base, language)))
-    for key in set(CATALOGS[language]) - set(INPUT_SCREENS) - PARTS - NOTES:
+    for key in set(CATALOGS[language]) - set(INPUT_SCREENS) - PARTS - NOTES - sms_keys():
         screens.append((key, render(Screen(key, dict(WORST), end=True), language)))
 
     return screens
@@ -64,6 +77,17 @@ def test_every_screen_fits_one_gsm7_page(language: str) -> None:
     for label, screen in screens:
         assert screen.startswith(("CON ", "END ")), label
         assert screen_length(screen) <= LIMIT, f"{label}: {screen_length(screen)}\n{screen}"
+
+
+def sms_keys() -> set[str]:
+    return {key for key in CATALOGS["en"] if key.startswith("sms.")}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_sms_fits_one_message(language: str) -> None:
+    for key in sms_keys():
+        message = text(language, key, **WORST)
+        assert screen_length(message) <= SMS_LIMIT, f"{key}: {screen_length(message)}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -13,7 +13,8 @@ from config.settings import ConfigError, from_env
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {"GATEWAY_MODE": "production", "REDIS_URL": "redis://127.0.0.1:6379/0",
               "HIE_BASE_URL": "https://hie.example.test", "HIE_CLIENT_ID": "id",
-              "HIE_CLIENT_SECRET": "secret", "CALLBACK_KEY": "a" * 32}
+              "HIE_CLIENT_SECRET": "secret", "CALLBACK_KEY": "a" * 32,
+              "AT_USERNAME": "consentgw", "AT_API_KEY": "atsk_0123456789"}
 
 
 def test_nothing_set_means_sandbox_mode_with_bundled_data() -> None:

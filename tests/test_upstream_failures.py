@@ -26,6 +26,7 @@ def phone(settings) -> Phone:
     ("contacts", {"status": 429}, "END SHA is busy. No OTP was sent. Try again in 1 minute."),
     ("token", {"status": 503}, SHA_DOWN),
     ("send_otp", {"status": 503}, SHA_DOWN),
+    ("send_otp", {"status": 500}, SHA_UNKNOWN),
     ("send_otp", {"status": 200, "body": "not json"}, SHA_UNKNOWN),
 ])
 def test_sha_failure_gives_its_own_screen_and_no_otp(phone: Phone, sha_sandbox, call: str,

@@ -53,9 +53,8 @@ FLOWS = [
      [CR_PROMPT, CR_INVALID, CR_INVALID,
       "END CR ID not accepted 3 times. Check the ID on the patient's SHA card or eCHIS "
       "record, then dial again."]),
-    ("wrong key on the main menu", ["7", "2"],
-     ["CON Choose 1, 2, 3 or 4.\n" + MAIN_EN[4:],
-      "CON Not available yet. Choose 1 or 4.\n" + MAIN_EN[4:]]),
+    ("wrong key on the main menu", ["7", "1"],
+     ["CON Choose 1, 2, 3 or 4.\n" + MAIN_EN[4:], CR_PROMPT]),
     ("0 goes back a screen", ["1", "97955152869925", "0", "0"],
      [CR_PROMPT, TWO_PHONES, CR_PROMPT, MAIN_EN]),
     ("00 goes home from anywhere", ["1", "97955152869925", "00"],

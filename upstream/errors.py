@@ -21,12 +21,14 @@ class UpstreamError(Exception):
     retry_safe = False
 
     def __init__(self, call: str, detail: str, *, status: int | None = None,
-                 retry_safe: bool | None = None, trace_id: str | None = None) -> None:
+                 retry_safe: bool | None = None, trace_id: str | None = None,
+                 code: str = "") -> None:
         super().__init__(f"{call}: {detail}")
         self.call = call
         self.detail = detail
         self.status = status
         self.trace_id = trace_id
+        self.code = code  # SHA's short ``error`` field, when it sent one
         if retry_safe is not None:
             self.retry_safe = retry_safe
 

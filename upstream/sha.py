@@ -36,6 +36,9 @@ TOKEN_REFRESH_MARGIN = 60.0
 # SHA is kept in the record but replaced by one of ours on screen.
 _SHOWABLE_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
+# Statuses by which a proxy in front of SHA says the request never reached it.
+_NOT_PROCESSED = {502, 503}
+
 CallObserver = Callable[[str, float, str], None]
 
 
@@ -50,6 +53,12 @@ class Contact:
 class OtpDispatch:
     reference: str
     sha_reference: str | None
+
+
+@dataclass(frozen=True)
+class Visit:
+    visit_id: str
+    consent_token: str
 
 
 def mint_reference() -> str:
@@ -92,6 +101,21 @@ class ShaClient:
             return OtpDispatch(reference=sha_reference, sha_reference=sha_reference)
 
         return OtpDispatch(reference=mint_reference(), sha_reference=sha_reference)
+
+    def start_visit(self, cr_id: str, otp: str, facility: str, *, service_type: str,
+                    intervention_codes: list[str], consent_request_id: str = "") -> Visit:
+        """Verify the patient's OTP and open the visit; SHA answers with a consent token."""
+        payload: dict[str, Any] = {"patient_id": cr_id, "service_type": service_type,
+                                   "intervention_codes": intervention_codes, "otp": otp}
+        if consent_request_id:
+            payload["consent_request_id"] = consent_request_id
+        body = self._call("start_visit", "POST", "/api/v1/claims/visit", facility,
+                          json=payload, idempotent=False)
+        if not isinstance(body, dict) or not (body.get("visit_id") or body.get("token")):
+            raise OutcomeUnknown("start_visit", "answer named no visit")
+
+        return Visit(visit_id=str(body.get("visit_id") or body.get("id") or ""),
+                     consent_token=str(body.get("token") or body.get("consent_token") or ""))
 
     def _call(self, call: str, method: str, path: str, facility: str, *,
               idempotent: bool, **kwargs: Any) -> Any:
@@ -158,18 +182,22 @@ def map_failure(call: str, *, response: requests.Response | None = None,
 
     assert response is not None
     status = response.status_code
-    message, trace_id = _error_fields(response)
+    message, trace_id, code = _error_fields(response)
+    known = {"status": status, "trace_id": trace_id, "code": code}
     if status == 401:
-        return Unauthorized(call, message, status=status, trace_id=trace_id)
+        return Unauthorized(call, message, **known)
     if status == 404:
-        return NotFound(call, message, status=status, trace_id=trace_id)
+        return NotFound(call, message, **known)
     if status == 429:
-        return Throttled(call, message, status=status, trace_id=trace_id)
+        return Throttled(call, message, **known)
     if 400 <= status < 500:
-        return Rejected(call, message, status=status, trace_id=trace_id)
+        return Rejected(call, message, **known)
 
-    return Unavailable(call, f"HTTP {status}", status=status, trace_id=trace_id,
-                       retry_safe=idempotent)
+    if idempotent or status in _NOT_PROCESSED:
+        return Unavailable(call, f"HTTP {status}", retry_safe=True, **known)
+
+    # A 500 or a gateway timeout on a send: SHA may have texted the OTP.
+    return OutcomeUnknown(call, f"HTTP {status}", **known)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -192,16 +220,17 @@ def _json(call: str, response: requests.Response, idempotent: bool) -> Any:
         raise error(call, "answer was not JSON", status=response.status_code) from None
 
 
-def _error_fields(response: requests.Response) -> tuple[str, str | None]:
+def _error_fields(response: requests.Response) -> tuple[str, str | None, str]:
+    """SHA's ``{error, message, trace_id}``; its messages are free text."""
     try:
         body = response.json()
     except ValueError:
-        return f"HTTP {response.status_code}", None
+        body = None
     if not isinstance(body, dict):
-        return f"HTTP {response.status_code}", None
+        return f"HTTP {response.status_code}", None, ""
     message = body.get("message") or body.get("error") or f"HTTP {response.status_code}"
 
-    return str(message), body.get("trace_id")
+    return str(message), body.get("trace_id"), str(body.get("error") or "")
 
 
 def _token_fields(body: Any) -> tuple[str, float]:

@@ -1,0 +1,53 @@
+"""Texts we send to people ourselves: outcomes to health workers and patients.
+
+Each SMS is remembered by AT's messageId, with what it was for, so that a
+delivery report can be tied back to its consent request. Sending never raises:
+a notification that fails is recorded as failed and the consent stands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from config.messages import text
+from consent.clock import Clock
+from consent.identifiers import mask_phone
+from sessions.keys import Keys
+from upstream.sms import SmsResult, SmsSender
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(self, sender: SmsSender, client: redis.Redis, keys: Keys, clock: Clock) -> None:
+        self.sender = sender
+        self.redis = client
+        self.keys = keys
+        self.clock = clock
+
+    def send(self, to: str, key: str, language: str, *, reference: str, worker: str,
+             **params: object) -> SmsResult:
+        """Text ``to`` the catalog message ``key``, and remember the message."""
+        result = self.sender.send(to, text(language, key, **params))
+        if not result.accepted:
+            log.warning("sms not accepted to=%s purpose=%s status=%s", mask_phone(to), key,
+                        result.status)
+        if result.message_id:
+            self._remember(result, to, key, reference, worker)
+
+        return result
+
+    def _remember(self, result: SmsResult, to: str, key: str, reference: str,
+                  worker: str) -> None:
+        record = self.keys.sms(result.message_id)
+        try:
+            self.redis.hset(record.name, mapping={
+                "purpose": key, "reference": reference, "worker": worker,
+                "to": mask_phone(to), "status": result.status, "final": "0",
+                "sent_at": str(self.clock.now()),
+            })
+            self.redis.expire(record.name, record.ttl)
+        except redis.RedisError as error:
+            log.warning("sms record not saved: %s", type(error).__name__)

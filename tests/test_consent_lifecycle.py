@@ -1,0 +1,342 @@
+"""The consent lifecycle as health workers and patients live it: verify, resend,
+limits, and SMS replies, against real Redis and the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import requests
+
+from tests.conftest import WORKER_EN, WORKER_SW, Phone, inject_fault, outbox, sandbox_calls
+
+PATIENT = "+254722000444"          # CR1234567890123-4, one phone
+PATIENT_DIGITS = "12345678901234"
+TWO_PHONES_DIGITS = "97955152869925"
+OTP_PROMPT = "CON Enter the code patient CR12***23-4 received (5 digits):\n0 Back 00 Home"
+
+
+def send(phone: Phone, digits: str = PATIENT_DIGITS, *choice: str) -> str:
+    """Option 1 in a new session; the consent reference comes back."""
+    phone.dial()
+    phone.answer("1")
+    reply = phone.answer(digits)
+    for answer in choice:
+        reply = phone.answer(answer)
+    found = re.search(r"(?:Consent ref|Kumbukumbu): (\S+)", reply)
+    assert found, reply
+    return found.group(1)
+
+
+def otp_sent_to(sandbox, number: str) -> str:
+    """The newest code SHA texted to ``number``."""
+    codes = [re.search(r"\b(\d{5})\b", m["text"]).group(1)
+             for m in outbox(sandbox, number) if m["from"] == "SHA"]
+    assert codes
+    return codes[-1]
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 100000:05d}"
+
+
+def sms_texts(sandbox, number: str) -> list[str]:
+    return [m["text"] for m in outbox(sandbox, number) if m["from"] != "SHA"]
+
+
+def patient_replies(client, sender: str, text: str, message_id: str = "ATXid_in1") -> int:
+    response = client.post("/sms/inbound", data={
+        "from": sender, "to": "22384", "text": text, "id": message_id,
+        "date": "2026-12-03 10:00:00", "networkCode": "63902"})
+    return response.status_code
+
+
+def records(app):
+    return app.extensions["gateway"].records
+
+
+def test_option_2_in_a_new_session_verifies_and_starts_the_visit(app, phone: Phone,
+                                                                  sha_sandbox) -> None:
+    reference = send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+
+    phone.dial()
+    assert phone.answer("2") == OTP_PROMPT
+    reply = phone.answer(code)
+
+    visit = records(app).get(reference).visit_reference
+    assert reply == (f"END Consent confirmed. Visit started.\nVisit ref: {visit}\n"
+                     "An SMS with this ref is on its way to you.")
+    assert visit.startswith("V-")
+    assert sms_texts(sha_sandbox, WORKER_EN) == [
+        f"SHA consent confirmed for patient CR12***23-4. Visit ref: {visit}."]
+    record = records(app).get(reference)
+    assert (record.status, record.verified_channel) == ("verified", "ussd")
+    assert record.consent_token
+
+
+def test_patient_sms_reply_verifies_and_texts_both_people(app, client, phone: Phone,
+                                                          sha_sandbox) -> None:
+    reference = send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+
+    assert patient_replies(client, PATIENT, f"OTP {code}") == 200
+
+    record = records(app).get(reference)
+    assert (record.status, record.verified_channel) == ("verified", "sms")
+    assert sms_texts(sha_sandbox, PATIENT) == [
+        "Thank you. Your consent is confirmed and your visit has started. "
+        f"Visit ref: {record.visit_reference}."]
+    assert sms_texts(sha_sandbox, WORKER_EN) == [
+        f"SHA consent confirmed for patient CR12***23-4. Visit ref: {record.visit_reference}."]
+
+
+def test_wrong_code_says_attempts_left_and_reprompts(app, phone: Phone, sha_sandbox) -> None:
+    send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(wrong(code)) == "CON Wrong code. 4 tries left.\n" + OTP_PROMPT[4:]
+    assert phone.answer("12") == "CON The code is 5 digits.\n" + OTP_PROMPT[4:]
+    assert phone.answer(code).startswith("END Consent confirmed. Visit started.")
+
+
+def test_five_wrong_codes_lock_the_request(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+    for left in (4, 3, 2, 1):
+        assert phone.answer(wrong(code)).startswith(f"CON Wrong code. {left} tries left.")
+
+    assert phone.answer(wrong(code)) == ("END Too many wrong codes: this request is locked. "
+                                         "Choose 1 to send a new OTP.")
+    assert records(app).get(reference).status == "locked"
+    phone.dial()
+    assert phone.answer("2") == ("END No patient is waiting for a code. Choose 1 to send "
+                                 "an OTP.")
+
+
+def test_expired_code_offers_a_resend_that_works(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    old = otp_sent_to(sha_sandbox, PATIENT)
+    app.extensions["gateway"].clock.advance(601)
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(old) == "CON The code has expired.\n1. Send a new code\n0 Back 00 Home"
+    reply = phone.answer("1")
+
+    assert reply == (f"END New OTP sent to +254722***444.\nConsent ref: {reference}\n"
+                     "Ask the patient for the new code, then dial again and choose 2.")
+    new = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+    assert phone.answer(new).startswith("END Consent confirmed.")
+    assert records(app).get(reference).send_count == 2
+
+
+def test_sha_saying_expired_is_told_apart_from_wrong(app, phone: Phone, sha_sandbox) -> None:
+    send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    requests.post(f"{sha_sandbox.url}/sandbox/expire", json={"patient_id": "CR1234567890123-4"},
+                  timeout=5)
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(code).startswith("CON The code has expired.")
+
+
+def test_already_confirmed_says_so_and_calls_nothing(app, client, sha_sandbox) -> None:
+    first, second = Phone(client, WORKER_EN), Phone(client, WORKER_EN)
+    reference = send(first)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    second.dial()
+    second.answer("2")
+    first.dial()
+    first.answer("2")
+    first.answer(code)
+
+    reply = second.answer(code)
+
+    visit = records(app).get(reference).visit_reference
+    assert reply == f"END This consent is already confirmed.\nVisit ref: {visit}"
+    assert sandbox_calls(sha_sandbox)["start_visit"] == 1
+
+
+def test_sha_down_while_verifying_counts_no_wrong_code(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    inject_fault(sha_sandbox, "start_visit", status=503)
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(code) == ("END SHA is not answering now. No OTP was sent. Try again "
+                                  "in a few minutes.")
+    assert records(app).get(reference).wrong_codes == 0
+
+
+def test_pending_requests_are_offered_newest_first(app, phone: Phone, sha_sandbox) -> None:
+    first = send(phone)
+    second = send(phone, TWO_PHONES_DIGITS, "2")
+    phone.dial()
+
+    assert phone.answer("2") == (f"CON Which patient?\n1. CR97***92-5 {second[:8]}\n"
+                                 f"2. CR12***23-4 {first[:8]}\n0 Back 00 Home")
+    assert phone.answer("2") == OTP_PROMPT
+
+
+def test_resend_within_the_cooldown_says_when(app, phone: Phone, sha_sandbox) -> None:
+    send(phone)
+    app.extensions["gateway"].clock.advance(15)
+    phone.dial()
+
+    assert phone.answer("3") == ("END A code was sent under a minute ago. Wait 45 s. "
+                                 "No OTP was sent.")
+    assert len(outbox(sha_sandbox, PATIENT)) == 1
+
+
+def test_fourth_send_in_ten_minutes_is_refused(app, phone: Phone, sha_sandbox) -> None:
+    clock = app.extensions["gateway"].clock
+    send(phone)
+    for _ in range(2):
+        clock.advance(61)
+        phone.dial()
+        assert phone.answer("3").startswith("END New OTP sent to +254722***444.")
+    clock.advance(61)
+    phone.dial()
+
+    assert phone.answer("3") == ("END 3 codes were sent to this patient in 10 minutes. Try "
+                                 "again in 7 min. No OTP was sent.")
+    assert len(outbox(sha_sandbox, PATIENT)) == 3
+    clock.advance(420)
+    phone.dial()
+    assert phone.answer("3").startswith("END New OTP sent")
+
+
+def test_resend_keeps_the_wrong_code_count(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    phone.dial()
+    phone.answer("2")
+    phone.answer(wrong(otp_sent_to(sha_sandbox, PATIENT)))
+    app.extensions["gateway"].clock.advance(61)
+    phone.dial()
+    phone.answer("3")
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(wrong(otp_sent_to(sha_sandbox, PATIENT))).startswith(
+        "CON Wrong code. 3 tries left.")
+    assert records(app).get(reference).wrong_codes == 2
+
+
+def test_concurrent_resends_send_at_most_the_allowed_number(app, client, phone: Phone,
+                                                           sha_sandbox) -> None:
+    send(phone)
+    app.extensions["gateway"].clock.advance(61)
+    replies: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def resend() -> None:
+        worker = Phone(client, WORKER_EN)
+        barrier.wait()
+        replies.append(worker.post("3"))
+
+    threads = [threading.Thread(target=resend) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    assert sum(reply.startswith("END New OTP sent") for reply in replies) == 1
+    assert len(outbox(sha_sandbox, PATIENT)) == 2
+
+
+@pytest.fixture
+def capped(settings):
+    from app import create_app
+
+    return create_app(settings.with_overrides(worker_sends_per_day=2, facility_sends_per_day=3))
+
+
+def test_daily_caps_per_worker_and_per_facility(capped, sha_sandbox) -> None:
+    john, amina = Phone(capped.test_client(), WORKER_EN), Phone(capped.test_client(), WORKER_SW)
+    send(john)
+    send(john, TWO_PHONES_DIGITS, "1")
+
+    assert john.post("1*44400033322219") == ("END You have reached today's limit of OTP sends. "
+                                             "Try again tomorrow.")
+    assert amina.post("1*44400033322219").startswith("END OTP imetumwa")
+    assert Phone(capped.test_client(), WORKER_SW).post("1*88800011122233*1") == (
+        "END Kituo chako kimefikia kikomo cha leo cha kutuma OTP. Jaribu tena kesho.")
+    assert sandbox_calls(sha_sandbox)["send_otp"] == 3
+
+
+def test_limits_fail_closed_when_their_store_is_down(app, phone: Phone, sha_sandbox) -> None:
+    from app import connect_redis
+
+    dead = app.config["GATEWAY_SETTINGS"].with_overrides(redis_url="redis://127.0.0.1:1/0")
+    limiter = app.extensions["gateway"].workflow.limiter
+    limiter._reserve = connect_redis(dead).register_script("return 1")
+
+    assert phone.post("1*12345678901234") == ("END The service is busy. Please dial again in "
+                                              "a minute.")
+    assert "send_otp" not in sandbox_calls(sha_sandbox)
+
+
+def test_the_same_inbound_sms_delivered_twice_is_handled_once(app, client, phone: Phone,
+                                                              sha_sandbox) -> None:
+    send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+
+    assert patient_replies(client, PATIENT, code, "ATXid_dup") == 200
+    assert patient_replies(client, PATIENT, code, "ATXid_dup") == 200
+
+    assert sandbox_calls(sha_sandbox)["start_visit"] == 1
+    assert len(sms_texts(sha_sandbox, PATIENT)) == 1
+
+
+@pytest.mark.parametrize(("text", "reply"), [
+    ("hello", "To confirm your visit, reply with only the 5-digit code SHA sent you."),
+    ("", "To confirm your visit, reply with only the 5-digit code SHA sent you."),
+    ("12345 67890 11111", "To confirm your visit, reply with only the 5-digit code SHA "
+                          "sent you."),
+])
+def test_text_that_is_not_a_code_gets_help(client, sha_sandbox, text: str, reply: str) -> None:
+    assert patient_replies(client, PATIENT, text) == 200
+
+    assert sms_texts(sha_sandbox, PATIENT) == [reply]
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
+
+
+def test_a_sender_with_no_pending_request_is_told_so(client, sha_sandbox) -> None:
+    assert patient_replies(client, "+254799000111", "12345") == 200
+
+    assert sms_texts(sha_sandbox, "+254799000111") == [
+        "No consent request is waiting for this phone. Ask your health worker to send a "
+        "new code."]
+
+
+def test_an_ambiguous_sender_is_asked_to_use_the_health_worker(app, client,
+                                                               sha_sandbox) -> None:
+    send(Phone(client, WORKER_EN))
+    app.extensions["gateway"].clock.advance(61)
+    send(Phone(client, WORKER_SW))
+
+    assert patient_replies(client, PATIENT, otp_sent_to(sha_sandbox, PATIENT)) == 200
+
+    assert sms_texts(sha_sandbox, PATIENT) == [
+        "More than one request is waiting for this phone. Please read the code to your "
+        "health worker."]
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
+
+
+def test_wrong_code_by_sms_says_attempts_left(client, phone: Phone, sha_sandbox) -> None:
+    send(phone)
+
+    patient_replies(client, PATIENT, wrong(otp_sent_to(sha_sandbox, PATIENT)))
+
+    assert sms_texts(sha_sandbox, PATIENT) == [
+        "That code is wrong. 4 tries left. Reply with the 5-digit code."]
