@@ -70,6 +70,7 @@ class Gateway:
     registry: Registry
     records: ConsentRecords
     trail: AuditTrail
+    notifier: Notifier
     workflow: ConsentWorkflow
     replies: PatientReplies
     ussd: UssdService
@@ -93,12 +94,13 @@ def create_app(config: Settings | None = None) -> Flask:
     requestlog.install(app)
     errors.register_errors(app)
     app.register_blueprint(health.bp)
-    # Until handlers/ussd.py opts in itself; protect() is idempotent.
+    # Until handlers/ussd.py and handlers/sms.py opt in themselves; protect() is
+    # idempotent.
     app.register_blueprint(security.protect(ussd.bp))
     app.register_blueprint(events.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
-    app.register_blueprint(sms.bp)
+    app.register_blueprint(security.protect(sms.bp))
     if settings.sandbox:
         app.register_blueprint(sandbox.bp)
     register_commands(app)
@@ -130,7 +132,8 @@ def build_gateway(settings: Settings) -> Gateway:
                max_attempts=settings.verify_max_attempts))
 
     return Gateway(settings=settings, redis=client, keys=keys, clock=clock, sha=sha,
-                   registry=registry, records=records, trail=trail, workflow=workflow,
+                   registry=registry, records=records, trail=trail, notifier=notifier,
+                   workflow=workflow,
                    replies=PatientReplies(workflow, records, registry, notifier, client, keys),
                    ussd=UssdService(SessionStore(client, keys), workflow),
                    hop_schema=UssdHopSchema(settings.service_codes))

@@ -2,12 +2,18 @@
 
 Each SMS is remembered by AT's messageId, with what it was for, so that a
 delivery report can be tied back to its consent request. Sending never raises:
-a notification that fails is recorded as failed and the consent stands.
+a notification that fails is logged and the consent stands.
+
+SMS go out on a small thread pool, after the reply: a USSD hop that verified a
+code must answer within Africa's Talking's 15 s even when the SMS gateway is
+slow, and the screen already tells the health worker the SMS is on its way.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import redis
 
@@ -21,11 +27,34 @@ log = logging.getLogger(__name__)
 
 
 class Notifier:
-    def __init__(self, sender: SmsSender, client: redis.Redis, keys: Keys, clock: Clock) -> None:
+    def __init__(self, sender: SmsSender, client: redis.Redis, keys: Keys, clock: Clock,
+                 *, workers: int = 4) -> None:
         self.sender = sender
         self.redis = client
         self.keys = keys
         self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sms")
+        self._pending: set[Future[SmsResult]] = set()
+        self._lock = threading.Lock()
+
+    def send_later(self, to: str, key: str, language: str, *, reference: str, worker: str,
+                   **params: object) -> None:
+        """Queue :meth:`send` to run after the current request has answered."""
+        future = self._pool.submit(self.send, to, key, language, reference=reference,
+                                   worker=worker, **params)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait for queued SMS to be handed to the gateway (for tests and shutdown)."""
+        with self._lock:
+            pending = set(self._pending)
+        wait(pending, timeout=timeout)
+
+    def _forget(self, future: Future[SmsResult]) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
     def send(self, to: str, key: str, language: str, *, reference: str, worker: str,
              **params: object) -> SmsResult:

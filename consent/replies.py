@@ -79,8 +79,8 @@ class PatientReplies:
 
     def _reply(self, sms: InboundSms, outcome: str, language: str, *, reference: str = "",
                **params: object) -> str:
-        self.notifier.send(sms.sender, f"sms.patient.{outcome}", language, reference=reference,
-                           worker="", **params)
+        self.notifier.send_later(sms.sender, f"sms.patient.{outcome}", language,
+                                 reference=reference, worker="", **params)
 
         return outcome
 

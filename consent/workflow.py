@@ -258,17 +258,20 @@ class ConsentWorkflow:
         return verdict
 
     def _notify_verified(self, record: ConsentRecord, patient_phone: str | None) -> list[str]:
+        """Text the outcome to the health worker, and to the patient when we know
+        their number (only when they replied by SMS: SHA shows us masked ones)."""
         worker = self.registry.get(record.worker)
         language = worker.language if worker else "en"
-        sent = []
+        queued = []
         for to, key in ((record.worker, "sms.worker.verified"),
                         (patient_phone, "sms.patient.verified")):
-            if to and self.notifier.send(to, key, language, reference=record.reference,
+            if to:
+                self.notifier.send_later(to, key, language, reference=record.reference,
                                          worker=record.worker, cr_id=mask_cr_id(record.cr_id),
-                                         visit=record.visit_reference).accepted:
-                sent.append(key)
+                                         visit=record.visit_reference)
+                queued.append(key)
 
-        return sent
+        return queued
 
     def _event(self, event: str, record: ConsentRecord, *, channel: str = "ussd",
                detail: str = "") -> dict[str, str]:

@@ -85,8 +85,12 @@ def settings(prefix: str, sha_sandbox: Served, sandbox_data: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Flask:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+    # Outcome SMS are sent after the reply; let them finish before the
+    # sandbox and this test's keys go away.
+    app.extensions["gateway"].notifier.drain()
 
 
 @pytest.fixture

@@ -51,6 +51,15 @@ def test_hops_without_upstream_take_two_round_trips(app, counted) -> None:
     assert round_trips(phone, "2") == 2           # language saved with the session
 
 
+def test_a_hop_that_lists_consent_requests_takes_two_more(app, counted) -> None:
+    """Option 2 reads the worker's pending request ids, then the records themselves."""
+    phone = Phone(app.test_client(), WORKER_EN)
+    phone.post("1*12345678901234")
+    phone.dial()
+
+    assert round_trips(phone, "2") == 4
+
+
 def test_a_replayed_hop_takes_one_round_trip(app, counted) -> None:
     phone = Phone(app.test_client(), WORKER_EN)
     phone.dial()

@@ -52,8 +52,11 @@ class SmsSender:
             body = self._service.send(message, [to], sender_id=self._sender_id,
                                       timeout=self._timeout)
             result = _recipient_result(body)
-        except (requests.RequestException, AfricasTalkingException, ValueError) as error:
+        except (requests.RequestException, AfricasTalkingException) as error:
             result = SmsResult("", type(error).__name__, accepted=False, retryable=True)
+        except ValueError:
+            # The SDK's own check of the number, before anything is sent.
+            result = SmsResult("", "InvalidPhoneNumber", accepted=False, retryable=False)
         self._observe("sms", time.monotonic() - started,
                       "ok" if result.accepted else result.status)
 
