@@ -27,6 +27,7 @@ from commands import audit_cli, registry_cli
 from config.settings import ConfigError, Settings, from_env
 from consent.audit import AuditTrail
 from consent.clock import Clock
+from consent.deliveries import DeliveryReports
 from consent.limits import Limits, SendLimiter
 from consent.notify import Notifier
 from consent.records import ConsentRecords
@@ -73,6 +74,7 @@ class Gateway:
     notifier: Notifier
     workflow: ConsentWorkflow
     replies: PatientReplies
+    deliveries: DeliveryReports
     ussd: UssdService
     hop_schema: UssdHopSchema
 
@@ -135,6 +137,7 @@ def build_gateway(settings: Settings) -> Gateway:
                    registry=registry, records=records, trail=trail, notifier=notifier,
                    workflow=workflow,
                    replies=PatientReplies(workflow, records, registry, notifier, client, keys),
+                   deliveries=DeliveryReports(client, keys, records, trail),
                    ussd=UssdService(SessionStore(client, keys), workflow),
                    hop_schema=UssdHopSchema(settings.service_codes))
 

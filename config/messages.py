@@ -18,6 +18,7 @@ CATALOGS: dict[str, dict[str, str]] = {
             "3. Resend OTP\n4. Language"
         ),
         "main.invalid": "Choose 1, 2, 3 or 4.",
+        "main.sms_failed": "SMS to patient {cr_id} failed.",
         "footer": "0 Back 00 Home",
         "list.more": "98 More",
         "list.invalid": "Choose a number from the list.",
@@ -115,6 +116,7 @@ CATALOGS: dict[str, dict[str, str]] = {
             "3. Tuma OTP tena\n4. Lugha"
         ),
         "main.invalid": "Chagua 1, 2, 3 au 4.",
+        "main.sms_failed": "SMS kwa mgonjwa {cr_id} haikufika.",
         "footer": "0 Rudi 00 Mwanzo",
         "list.more": "98 Zaidi",
         "list.invalid": "Chagua namba kwenye orodha.",

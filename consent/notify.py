@@ -20,6 +20,7 @@ import redis
 from config.messages import text
 from consent.clock import Clock
 from consent.identifiers import mask_phone
+from observability.metrics import count_sms
 from sessions.keys import Keys
 from upstream.sms import SmsResult, SmsSender
 
@@ -60,21 +61,25 @@ class Notifier:
              **params: object) -> SmsResult:
         """Text ``to`` the catalog message ``key``, and remember the message."""
         result = self.sender.send(to, text(language, key, **params))
+        count_sms("Sent" if result.accepted else result.status)
         if not result.accepted:
             log.warning("sms not accepted to=%s purpose=%s status=%s", mask_phone(to), key,
                         result.status)
-        if result.message_id:
+        if result.accepted and result.message_id:
             self._remember(result, to, key, reference, worker)
 
         return result
 
     def _remember(self, result: SmsResult, to: str, key: str, reference: str,
                   worker: str) -> None:
+        """Keep what a delivery report will need to find this SMS's consent."""
         record = self.keys.sms(result.message_id)
         try:
+            # AT says "Success" on acceptance; the delivery report's "Success"
+            # means delivered. Until a report comes, an accepted SMS is "Sent".
             self.redis.hset(record.name, mapping={
                 "purpose": key, "reference": reference, "worker": worker,
-                "to": mask_phone(to), "status": result.status, "final": "0",
+                "to": mask_phone(to), "status": "Sent", "state": "pending", "final": "0",
                 "sent_at": str(self.clock.now()),
             })
             self.redis.expire(record.name, record.ttl)

@@ -9,7 +9,7 @@ stored reply and never repeats the work, such as an OTP send.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
@@ -18,7 +18,7 @@ from consent.menu import Context, Session, advance
 from consent.registry import HealthWorker
 from consent.screens import Screen, plain, render
 from consent.workflow import ConsentError, ConsentWorkflow
-from sessions.store import SessionStore
+from sessions.store import HopStart, SessionStore
 from upstream.errors import OutcomeUnknown, Rejected, Throttled, Unauthorized, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,16 @@ class HopReply:
     outcome: str
 
 
+@dataclass
+class _Turn:
+    """What one hop did: its reply and what must be stored with it."""
+
+    reply: HopReply
+    session: Session
+    worker_changes: dict[str, str] = field(default_factory=dict)
+    notice_shown: bool = False
+
+
 class UssdService:
     def __init__(self, store: SessionStore, workflow: ConsentWorkflow) -> None:
         self.store = store
@@ -57,26 +67,25 @@ class UssdService:
             return self._replay(hop, start.stored_reply)
 
         try:
-            reply, session, changes = self._run(hop, start.state, start.worker)
+            turn = self._run(hop, start)
         except BaseException:
             self._release(hop)
             raise
-        self._finish(hop, session, reply, changes)
+        self._finish(hop, turn)
 
-        return reply
+        return turn.reply
 
-    def _run(self, hop: Hop, state: dict | None, record: dict[str, str]
-             ) -> tuple[HopReply, Session, dict[str, str]]:
-        worker = HealthWorker.from_record(hop.phone, record)
-        session = Session.from_dict(state) if state else Session()
-        if state is None or session.ended:
+    def _run(self, hop: Hop, start: HopStart) -> _Turn:
+        worker = HealthWorker.from_record(hop.phone, start.worker)
+        session = Session.from_dict(start.state) if start.state else Session()
+        if start.state is None or session.ended:
             session = Session(language=worker.language if worker else DEFAULT_LANGUAGE)
         step = session.state
 
         if worker is None or not worker.active:
             session.ended = True
             key = "worker.unknown" if worker is None else "worker.inactive"
-            return _reply(Screen(key, end=True), session.language, step, key), session, {}
+            return _Turn(_reply(Screen(key, end=True), session.language, step, key), session)
 
         ctx = Context(worker=worker, workflow=self.workflow)
         inputs = new_inputs(session.text, hop.text)
@@ -89,8 +98,10 @@ class UssdService:
             screen = screen_for_upstream(error)
         session.text = hop.text
         session.ended = screen.end
+        notice_shown = _show_notice(screen, start.notice)
 
-        return _reply(screen, session.language, step, screen.key), session, ctx.worker_changes
+        return _Turn(_reply(screen, session.language, step, screen.key), session,
+                     ctx.worker_changes, notice_shown)
 
     def _replay(self, hop: Hop, stored: str | None) -> HopReply:
         reply = stored if stored is not None else self.store.wait_for_reply(hop.session_id,
@@ -100,11 +111,10 @@ class UssdService:
 
         return HopReply(body=reply, step="replay", outcome="replayed")
 
-    def _finish(self, hop: Hop, session: Session, reply: HopReply,
-                changes: dict[str, str]) -> None:
+    def _finish(self, hop: Hop, turn: _Turn) -> None:
         try:
-            self.store.finish(hop.session_id, hop.text, session.to_dict(), reply.body,
-                              hop.phone, changes)
+            self.store.finish(hop.session_id, hop.text, turn.session.to_dict(), turn.reply.body,
+                              hop.phone, turn.worker_changes, turn.notice_shown)
         except redis.RedisError as error:
             # The work is done (perhaps an OTP sent): answer with it anyway. A
             # duplicate of this hop will find the claim and wait, not resend.
@@ -145,6 +155,15 @@ def screen_for_upstream(error: UpstreamError) -> Screen:
         return Screen("sha.refused", {"reason": plain(error.detail, 60)}, end=True)
 
     return Screen("sha.unavailable", end=True)
+
+
+def _show_notice(screen: Screen, notice: str | None) -> bool:
+    """Put a pending notice (an SMS to a patient failed) atop the main menu."""
+    if notice is None or screen.key != "main" or screen.note is not None:
+        return False
+    screen.note, screen.note_params = "main.sms_failed", {"cr_id": notice}
+
+    return True
 
 
 def _reply(screen: Screen, language: str, step: str, outcome: str) -> HopReply:

@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
+from consent.deliveries import AT_STATUSES, DeliveryReport
 from consent.replies import InboundSms
 from consent.ussd import Hop
 from observability.session_ends import SessionEnd
@@ -128,3 +129,23 @@ class InboundSmsSchema(Schema):
     @post_load
     def to_sms(self, data: dict[str, str], **kwargs: Any) -> InboundSms:
         return InboundSms(message_id=data["id"], sender=data["sender"], text=data["text"])
+
+
+class DeliveryReportSchema(Schema):
+    """Africa's Talking's report on an SMS we sent."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=validate.Regexp(MESSAGE_ID))
+    status = fields.String(required=True, validate=validate.OneOf(sorted(AT_STATUSES)))
+    phoneNumber = fields.String(required=True, validate=validate.Regexp(KENYAN_MOBILE))
+    networkCode = fields.String(load_default="", validate=validate.Regexp(NETWORK_CODE))
+    retryCount = fields.String(load_default="0", validate=validate.Regexp(r"^[0-9]{1,3}\Z"))
+    failureReason = fields.String(load_default="",
+                                  validate=validate.Regexp(r"^[A-Za-z]{0,40}\Z"))
+
+    @post_load
+    def to_report(self, data: dict[str, str], **kwargs: Any) -> DeliveryReport:
+        return DeliveryReport(message_id=data["id"], status=data["status"],
+                              phone=data["phoneNumber"], failure_reason=data["failureReason"])

@@ -182,9 +182,10 @@ def _at_deliver(number: str, message: str, sender: str) -> dict[str, Any]:
         return {"statusCode": 406, "number": number, "status": "UserInBlacklist",
                 "cost": "0", "messageId": "None"}
 
-    _state().deliver(number, message, sender=sender)
+    message_id = "ATXid_" + os.urandom(12).hex()
+    _state().deliver(number, message, sender=sender, message_id=message_id)
     return {"statusCode": 101, "number": number, "status": "Success", "cost": "KES 0.8000",
-            "messageId": "ATXid_" + os.urandom(12).hex()}
+            "messageId": message_id}
 
 
 def _pick_contact(patient: dict[str, Any], contact_id: str | None) -> dict[str, Any] | None:

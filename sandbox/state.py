@@ -135,9 +135,10 @@ class SandboxState:
 
         return len(found)
 
-    def deliver(self, to: str, text: str, *, sender: str) -> None:
+    def deliver(self, to: str, text: str, *, sender: str, message_id: str = "") -> None:
         with self.lock:
-            self.outbox.append({"to": to, "from": sender, "text": text, "time": time.time()})
+            self.outbox.append({"to": to, "from": sender, "text": text, "time": time.time(),
+                                "id": message_id})
 
     def messages_to(self, phone: str) -> list[dict[str, Any]]:
         with self.lock:

@@ -80,6 +80,10 @@ class Keys:
         """An SMS we sent: its purpose and delivery status, by AT's messageId."""
         return Key(f"{self.prefix}sms:{message_id}", self.consent_ttl)
 
+    def worker_notice(self, worker_phone: str) -> Key:
+        """A line for the health worker's next main menu (an SMS to their patient failed)."""
+        return Key(f"{self.prefix}worker:{worker_phone}:notice", self.consent_ttl)
+
     def inbound_sms(self, message_id: str) -> Key:
         """Marks an incoming SMS as handled; AT repeats unacknowledged ones."""
         return Key(f"{self.prefix}sms:in:{message_id}", 2 * 86400)

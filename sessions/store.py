@@ -33,6 +33,7 @@ class HopStart:
     stored_reply: str | None
     state: dict[str, Any] | None
     worker: dict[str, str]
+    notice: str | None
 
 
 class SessionStore:
@@ -48,17 +49,20 @@ class SessionStore:
         pipe.get(hop.name)
         pipe.get(self.keys.session(session_id).name)
         pipe.hgetall(self.keys.worker(phone).name)
-        claimed, current, state, worker = pipe.execute()
+        pipe.get(self.keys.worker_notice(phone).name)
+        claimed, current, state, worker, notice = pipe.execute()
 
         return HopStart(
             claimed=bool(claimed),
             stored_reply=None if claimed or current == IN_FLIGHT else current,
             state=json.loads(state) if state else None,
             worker=worker,
+            notice=notice,
         )
 
     def finish(self, session_id: str, text: str, state: dict[str, Any], reply: str,
-               worker_phone: str, worker_changes: dict[str, str] | None = None) -> None:
+               worker_phone: str, worker_changes: dict[str, str] | None = None,
+               notice_shown: bool = False) -> None:
         """Store the session's new state and this hop's reply, in one round trip."""
         session = self.keys.session(session_id)
         hop = self.keys.hop(session_id, text)
@@ -67,6 +71,8 @@ class SessionStore:
         pipe.set(hop.name, reply, ex=hop.ttl)
         if worker_changes:
             pipe.hset(self.keys.worker(worker_phone).name, mapping=worker_changes)
+        if notice_shown:
+            pipe.delete(self.keys.worker_notice(worker_phone).name)
         pipe.execute()
 
     def release(self, session_id: str, text: str) -> None:

@@ -31,7 +31,7 @@ WORST = {
     "minutes": 10,
 }
 INPUT_SCREENS = {
-    "main": ["main.invalid"],
+    "main": ["main.invalid", "main.sms_failed"],
     "language": ["language.invalid"],
     "cr_id": ["cr_id.invalid"],
     "contact": ["list.invalid"],
