@@ -60,6 +60,14 @@ CATALOGS: dict[str, dict[str, str]] = {
             "SHA did not answer in time. The visit may have started: dial again and "
             "choose 2 to check."
         ),
+        "sha.unavailable_visit": (
+            "SHA is not answering now. The code was not checked. Try again in a few "
+            "minutes: dial and choose 2."
+        ),
+        "sha.throttled_visit": (
+            "SHA is busy. The code was not checked. Try again in 1 minute: dial and choose 2."
+        ),
+        "sha.refused_visit": "SHA refused to start the visit: {reason}",
         "pending.none": "No patient is waiting for a code. Choose 1 to send an OTP.",
         "pending": "Which patient?",
         "otp": "Enter the code patient {cr_id} received (5 digits):",
@@ -158,6 +166,15 @@ CATALOGS: dict[str, dict[str, str]] = {
             "SHA haikujibu kwa wakati. Huenda ziara imeanza: piga tena uchague 2 "
             "kuangalia."
         ),
+        "sha.unavailable_visit": (
+            "SHA haipatikani sasa. Namba haijakaguliwa. Jaribu tena baada ya dakika "
+            "chache: piga uchague 2."
+        ),
+        "sha.throttled_visit": (
+            "SHA ina shughuli nyingi. Namba haijakaguliwa. Jaribu tena baada ya dakika 1: "
+            "piga uchague 2."
+        ),
+        "sha.refused_visit": "SHA imekataa kuanza ziara: {reason}",
         "pending.none": "Hakuna mgonjwa anayesubiri namba. Chagua 1 kutuma OTP.",
         "pending": "Mgonjwa yupi?",
         "otp": "Weka namba aliyopokea mgonjwa {cr_id} (tarakimu 5):",

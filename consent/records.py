@@ -145,13 +145,13 @@ class ConsentRecords:
 
         return [r for r in self._many(references) if r.status in PENDING][:PENDING_LIMIT]
 
-    def pending_for_phone(self, phone: str) -> list[ConsentRecord]:
-        """Requests awaiting a code whose OTP may have gone to ``phone``."""
+    def for_phone(self, phone: str) -> list[ConsentRecord]:
+        """Every kept request whose OTP may have gone to ``phone``, newest first."""
         references = self.redis.smembers(self.keys.consents_by_phone_tail(phone[-3:]).name)
-        now = self.clock.now()
+        matching = [r for r in self._many(sorted(references))
+                    if masked_matches(r.masked_phone, phone)]
 
-        return [r for r in self._many(sorted(references))
-                if r.effective_status(now) == OTP_SENT and masked_matches(r.masked_phone, phone)]
+        return sorted(matching, key=lambda r: r.created_at, reverse=True)
 
     @contextmanager
     def verifying(self, reference: str) -> Iterator[None]:

@@ -15,7 +15,7 @@ import redis
 
 from config.messages import DEFAULT_LANGUAGE
 from consent.notify import Notifier
-from consent.records import ConsentRecords
+from consent.records import PENDING, VERIFIED, ConsentRecords
 from consent.registry import Registry
 from consent.workflow import ConsentError, ConsentWorkflow
 from sessions.keys import Keys
@@ -59,9 +59,15 @@ class PatientReplies:
         code = extract_code(sms.text)
         if code is None:
             return self._reply(sms, "help", DEFAULT_LANGUAGE)
-        pending = self.records.pending_for_phone(sms.sender)
-        if len(pending) != 1:
-            return self._reply(sms, "ambiguous" if pending else "none", DEFAULT_LANGUAGE)
+        mine = self.records.for_phone(sms.sender)
+        pending = [r for r in mine if r.status in PENDING]
+        if len(pending) > 1:
+            return self._reply(sms, "ambiguous", DEFAULT_LANGUAGE)
+        if not pending:
+            verified = next((r for r in mine if r.status == VERIFIED), None)
+            if verified is None:
+                return self._reply(sms, "none", DEFAULT_LANGUAGE)
+            pending = [verified]
 
         record = pending[0]
         worker = self.registry.get(record.worker)

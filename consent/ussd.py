@@ -142,19 +142,23 @@ def new_inputs(previous: str, text: str) -> list[str]:
 
 
 def screen_for_upstream(error: UpstreamError) -> Screen:
-    """The one place an SHA failure becomes what the health worker reads."""
+    """The one place an SHA failure becomes what the health worker reads.
+
+    Failures while checking a code say the code was not checked; the others,
+    on the way to sending an OTP, say whether one was sent.
+    """
+    visit = "_visit" if error.purpose == "start_visit" else ""
     if isinstance(error, OutcomeUnknown):
-        return Screen("sha.unknown_visit" if error.call == "start_visit" else "sha.unknown",
-                      end=True)
+        return Screen(f"sha.unknown{visit}", end=True)
     if isinstance(error, Throttled):
-        return Screen("sha.throttled", end=True)
+        return Screen(f"sha.throttled{visit}", end=True)
     if isinstance(error, Unauthorized):
         log.error("SHA refused our credentials on %s (trace %s)", error.call, error.trace_id)
-        return Screen("sha.unavailable", end=True)
+        return Screen(f"sha.unavailable{visit}", end=True)
     if isinstance(error, Rejected):
-        return Screen("sha.refused", {"reason": plain(error.detail, 60)}, end=True)
+        return Screen(f"sha.refused{visit}", {"reason": plain(error.detail, 60)}, end=True)
 
-    return Screen("sha.unavailable", end=True)
+    return Screen(f"sha.unavailable{visit}", end=True)
 
 
 def _show_notice(screen: Screen, notice: str | None) -> bool:

@@ -28,6 +28,7 @@ from consent.records import (
     RecordBusy,
 )
 from consent.registry import HealthWorker, Registry
+from consent.screens import plain
 from upstream.errors import (
     NotFound,
     OutcomeUnknown,
@@ -205,6 +206,10 @@ class ConsentWorkflow:
         if kind == "locked":
             return self._close(record, LOCKED, "locked", channel)
         if kind != "wrong":
+            # SHA refused for a reason no new code would change.
+            self.records.update(record, [self._event(audit.FAILED, record, channel=channel,
+                                                     detail=plain(error.detail, 80))],
+                                status=FAILED)
             raise error
 
         wrong = record.wrong_codes + 1

@@ -168,15 +168,18 @@ def test_already_confirmed_says_so_and_calls_nothing(app, client, sha_sandbox) -
     assert sandbox_calls(sha_sandbox)["start_visit"] == 1
 
 
-def test_sha_down_while_verifying_counts_no_wrong_code(app, phone: Phone, sha_sandbox) -> None:
+@pytest.mark.parametrize("call", ["start_visit", "token"])
+def test_sha_down_while_verifying_counts_no_wrong_code(app, phone: Phone, sha_sandbox,
+                                                       call: str) -> None:
     reference = send(phone)
     code = otp_sent_to(sha_sandbox, PATIENT)
-    inject_fault(sha_sandbox, "start_visit", status=503)
+    app.extensions["gateway"].sha._token = None
+    inject_fault(sha_sandbox, call, status=503)
     phone.dial()
     phone.answer("2")
 
-    assert phone.answer(code) == ("END SHA is not answering now. No OTP was sent. Try again "
-                                  "in a few minutes.")
+    assert phone.answer(code) == ("END SHA is not answering now. The code was not checked. "
+                                  "Try again in a few minutes: dial and choose 2.")
     assert records(app).get(reference).wrong_codes == 0
 
 
@@ -342,3 +345,51 @@ def test_wrong_code_by_sms_says_attempts_left(app, client, phone: Phone, sha_san
 
     assert sms_texts(app, sha_sandbox, PATIENT) == [
         "That code is wrong. 4 tries left. Reply with the 5-digit code."]
+
+
+def test_sms_replies_tell_each_outcome_apart(app, client, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    clock = app.extensions["gateway"].clock
+    inject_fault(sha_sandbox, "start_visit", status=503)
+    patient_replies(client, PATIENT, code, "ATXid_a")
+    clock.advance(601)
+    patient_replies(client, PATIENT, code, "ATXid_b")
+    clock.advance(61)
+    phone.dial()
+    phone.answer("3")
+    patient_replies(client, PATIENT, otp_sent_to(sha_sandbox, PATIENT), "ATXid_c")
+    patient_replies(client, PATIENT, otp_sent_to(sha_sandbox, PATIENT), "ATXid_d")
+
+    visit = records(app).get(reference).visit_reference
+    assert sms_texts(app, sha_sandbox, PATIENT) == [
+        "We could not reach SHA. Please reply with the code again in a few minutes.",
+        "That code has expired. Ask your health worker to send a new one.",
+        "Thank you. Your consent is confirmed and your visit has started. "
+        f"Visit ref: {visit}.",
+        f"Your consent is already confirmed. Visit ref: {visit}.",
+    ]
+
+
+def test_five_wrong_codes_by_sms_lock_the_request(app, client, phone: Phone,
+                                                  sha_sandbox) -> None:
+    reference = send(phone)
+    bad = wrong(otp_sent_to(sha_sandbox, PATIENT))
+    for n in range(5):
+        patient_replies(client, PATIENT, bad, f"ATXid_{n}")
+
+    assert sms_texts(app, sha_sandbox, PATIENT)[-1] == ("Too many wrong codes. Ask your "
+                                                        "health worker to start again.")
+    assert records(app).get(reference).status == "locked"
+
+
+def test_sha_refusing_the_visit_fails_the_request(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    inject_fault(sha_sandbox, "start_visit", status=403,
+                 body='{"error": "forbidden", "message": "Facility not contracted"}')
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)) == (
+        "END SHA refused to start the visit: Facility not contracted")
+    assert records(app).get(reference).status == "failed"

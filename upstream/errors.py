@@ -29,6 +29,9 @@ class UpstreamError(Exception):
         self.status = status
         self.trace_id = trace_id
         self.code = code  # SHA's short ``error`` field, when it sent one
+        # The call the caller made: differs from ``call`` when fetching the
+        # token for it failed.
+        self.purpose = call
         if retry_safe is not None:
             self.retry_safe = retry_safe
 

@@ -122,8 +122,13 @@ class ShaClient:
         # A 401 on a cached token means SHA dropped it early: SHA refused the
         # request before acting, so one retry with a fresh token is safe.
         for attempt in (1, 2):
+            try:
+                bearer = self._bearer(force=attempt == 2)
+            except UpstreamError as error:
+                error.purpose = call
+                raise
             headers = {
-                "Authorization": f"Bearer {self._bearer(force=attempt == 2)}",
+                "Authorization": f"Bearer {bearer}",
                 "X-Facility-Id": facility,
                 "X-Facility-Id-Type": "fr-code",
             }
