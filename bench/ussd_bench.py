@@ -322,14 +322,10 @@ def counting_client() -> redis.Redis:
 def measure_round_trips(settings: Settings, forms: list[dict[str, str]]
                         ) -> list[tuple[int, str]]:
     """Round trips and reply of each hop of one session, through the Flask test client."""
-    app = create_app(settings)
-    gateway = app.extensions["gateway"]
     hops = []
 
-    with counting_client() as client, app.test_client() as http:
-        # Everything that holds the client: the store, the registry, the records.
-        gateway.redis = gateway.ussd.store.redis = client
-        gateway.registry.redis = gateway.records.redis = client
+    with counting_client() as client:
+        http = create_app(settings, redis_client=client).test_client()
         for form in forms:
             CountingConnection.round_trips = 0
             reply = http.post("/ussd", data=form).get_data(as_text=True)

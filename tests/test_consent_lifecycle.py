@@ -281,10 +281,12 @@ def test_daily_caps_per_worker_and_per_facility(capped, sha_sandbox) -> None:
 
 def test_limits_fail_closed_when_their_store_is_down(app, phone: Phone, sha_sandbox) -> None:
     from app import connect_redis
+    from consent.limits import SendLimiter
 
     dead = app.config["GATEWAY_SETTINGS"].with_overrides(redis_url="redis://127.0.0.1:1/0")
-    limiter = app.extensions["gateway"].workflow.limiter
-    limiter._reserve = connect_redis(dead).register_script("return 1")
+    workflow = app.extensions["gateway"].workflow
+    live = workflow.limiter
+    workflow.limiter = SendLimiter(connect_redis(dead), live.keys, live.clock, live.limits)
 
     assert phone.post("1*12345678901234") == ("END The service is busy. Please dial again in "
                                               "a minute.")

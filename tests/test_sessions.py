@@ -22,15 +22,15 @@ class CountingConnection(redis.Connection):
 
 
 @pytest.fixture
-def counted(app):
+def counted(settings):
+    """The gateway on a Redis client that counts what it sends."""
     pool = redis.ConnectionPool.from_url(REDIS_URL, connection_class=CountingConnection,
                                          decode_responses=True)
     counting = redis.Redis(connection_pool=pool)
-    gateway = app.extensions["gateway"]
-    for part in (gateway.ussd.store, gateway.registry, gateway.records):
-        part.redis = counting
+    app = create_app(settings, redis_client=counting)
     counting.ping()
-    yield
+    yield app
+    app.extensions["gateway"].notifier.drain()
     pool.disconnect()
 
 
@@ -40,8 +40,8 @@ def round_trips(phone: Phone, answer: str | None) -> int:
     return CountingConnection.sends - before
 
 
-def test_hops_without_upstream_take_two_round_trips(app, counted) -> None:
-    phone = Phone(app.test_client(), WORKER_EN)
+def test_hops_without_upstream_take_two_round_trips(counted) -> None:
+    phone = Phone(counted.test_client(), WORKER_EN)
 
     assert round_trips(phone, None) == 2          # main menu
     assert round_trips(phone, "1") == 2           # CR ID prompt
@@ -51,17 +51,27 @@ def test_hops_without_upstream_take_two_round_trips(app, counted) -> None:
     assert round_trips(phone, "2") == 2           # language saved with the session
 
 
-def test_a_hop_that_lists_consent_requests_takes_two_more(app, counted) -> None:
+def test_a_hop_that_lists_consent_requests_takes_two_more(counted) -> None:
     """Option 2 reads the worker's pending request ids, then the records themselves."""
-    phone = Phone(app.test_client(), WORKER_EN)
+    phone = Phone(counted.test_client(), WORKER_EN)
     phone.post("1*12345678901234")
     phone.dial()
 
     assert round_trips(phone, "2") == 4
 
 
-def test_a_replayed_hop_takes_one_round_trip(app, counted) -> None:
-    phone = Phone(app.test_client(), WORKER_EN)
+def test_the_sending_hop_takes_two_more_for_the_limit_and_the_record(counted) -> None:
+    """The send reserves a slot under the limits (one script), then saves the
+    record with its audit event (one transaction)."""
+    phone = Phone(counted.test_client(), WORKER_EN)
+    phone.dial()
+    phone.answer("1")
+
+    assert round_trips(phone, "12345678901234") == 4
+
+
+def test_a_replayed_hop_takes_one_round_trip(counted) -> None:
+    phone = Phone(counted.test_client(), WORKER_EN)
     phone.dial()
 
     before = CountingConnection.sends

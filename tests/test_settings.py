@@ -68,3 +68,14 @@ def test_the_service_refuses_to_start_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "configuration error: HIE_CLIENT_ID is required when GATEWAY_MODE=production"
     ]
+
+
+def test_the_phone_outbox_exists_only_in_sandbox_mode(settings) -> None:
+    from app import create_app
+
+    production = settings.with_overrides(mode="production", callback_key="k" * 32)
+    sandboxed = create_app(settings).test_client()
+    real = create_app(production).test_client()
+
+    assert sandboxed.get("/sandbox/messages?to=%2B254714123898").status_code == 200
+    assert real.get("/sandbox/messages?to=%2B254714123898").status_code == 404
