@@ -29,6 +29,7 @@ from consent.records import (
 )
 from consent.registry import HealthWorker, Registry
 from consent.screens import plain
+from observability.metrics import count_otp
 from upstream.errors import (
     NotFound,
     OutcomeUnknown,
@@ -235,9 +236,12 @@ class ConsentWorkflow:
         """Reserve a send under the limits, then ask SHA to send the OTP."""
         reservation = self._reserve(worker, cr_id, reference)
         try:
-            return self.sha.send_otp(cr_id, contact_id, worker.facility,
-                                     list(self.policy.intervention_codes))
+            dispatch = self.sha.send_otp(cr_id, contact_id, worker.facility,
+                                         list(self.policy.intervention_codes))
+            count_otp("sent")
+            return dispatch
         except UpstreamError as error:
+            count_otp("failed:" + type(error).__name__)
             if _nothing_sent(error):
                 self.limiter.release(reservation)
             self.trail.append(self.trail.event(
@@ -251,8 +255,10 @@ class ConsentWorkflow:
         try:
             verdict = self.limiter.reserve(cr_id, worker.phone, worker.facility)
         except LimitStoreDown:
+            count_otp("refused:store_down")
             raise ServiceBusy(cr_id) from None
         if isinstance(verdict, Refusal):
+            count_otp("refused:" + verdict.reason)
             self.trail.append(self.trail.event(
                 audit.REFUSED, reference=reference, worker=worker.phone,
                 facility=worker.facility, cr_id=cr_id, outcome=verdict.reason))
