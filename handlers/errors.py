@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,15 @@ def register_errors(app: Flask) -> None:
         return jsonify(error="invalid_request", fields=error.messages), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response, int]:
+    def http_error(error: HTTPException) -> Response:
         g.log_fields.setdefault("outcome", error.name.lower().replace(" ", "_"))
+        response = jsonify(error=error.name, message=error.description)
+        response.status_code = error.code or 500
+        # A 405 must say what is allowed (RFC 9110), as werkzeug's own page does.
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
 
-        return jsonify(error=error.name, message=error.description), error.code or 500
+        return response
 
     # Registered last, for whatever escaped every other handler: Africa's
     # Talking ends a USSD session on any non-200, so a hop still gets a

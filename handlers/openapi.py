@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
+from handlers.schemas import DeliveryReportSchema, InboundSmsSchema
 from handlers.security import FORM_TYPE
 
 bp = Blueprint("openapi", __name__)
@@ -49,6 +50,7 @@ def document() -> ResponseReturnValue:
 
 
 def build_spec(hop_schema: Schema, end_schema: Schema) -> dict[str, Any]:
+    """The document; the hop and notice schemas are the app's own configured instances."""
     spec = APISpec(title="Consent gateway", version=API_VERSION, openapi_version=OPENAPI_VERSION,
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Africa's Talking callbacks and operator endpoints."})
@@ -56,6 +58,8 @@ def build_spec(hop_schema: Schema, end_schema: Schema) -> dict[str, Any]:
                                                     "name": "key"})
     spec.components.schema("UssdHop", schema=hop_schema)
     spec.components.schema("UssdSessionEnd", schema=end_schema)
+    spec.components.schema("InboundSms", schema=InboundSmsSchema)
+    spec.components.schema("DeliveryReport", schema=DeliveryReportSchema)
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.schema("Invalid", schema=InvalidSchema)
     spec.components.schema("Readiness", schema=ReadinessSchema)
@@ -63,7 +67,19 @@ def build_spec(hop_schema: Schema, end_schema: Schema) -> dict[str, Any]:
     _add_callbacks(spec)
     _add_operator_endpoints(spec)
 
-    return spec.to_dict()
+    return _portable_patterns(spec.to_dict())
+
+
+def _portable_patterns(node: Any) -> Any:
+    """Python's end anchor ``\\Z`` (``$`` would allow a trailing newline) is
+    spelled ``$`` in OpenAPI's ECMA-262 regexes, where it means the same."""
+    if isinstance(node, dict):
+        return {key: value.replace("\\Z", "$") if key == "pattern" and isinstance(value, str)
+                else _portable_patterns(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_portable_patterns(item) for item in node]
+
+    return node
 
 
 def _add_refusals(spec: APISpec) -> None:
@@ -103,6 +119,12 @@ def _add_callbacks(spec: APISpec) -> None:
         "A USSD session-end notice from Africa's Talking", "UssdSessionEnd",
         {"description": "Received (a repeated notice is received again, counted once).",
          "content": {"application/json": {"schema": received}}}))
+    ok = {"description": "Acknowledged, whatever the outcome, so AT does not repeat it.",
+          "content": {"text/plain": {"schema": {"type": "string", "enum": ["OK"]}}}}
+    spec.path(path="/sms/inbound", operations=_callback(
+        "An SMS a patient sent to our short code", "InboundSms", ok))
+    spec.path(path="/sms/delivery", operations=_callback(
+        "A delivery report on an SMS we sent", "DeliveryReport", ok))
 
 
 def _add_operator_endpoints(spec: APISpec) -> None:

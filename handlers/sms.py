@@ -10,7 +10,9 @@ from handlers.schemas import DeliveryReportSchema, InboundSmsSchema
 from handlers.security import protect
 from observability.metrics import count_sms
 
-bp = protect(Blueprint("sms", __name__))
+# Patients' SMS may run to 1,600 characters (10 parts); percent-encoded from
+# multi-byte UTF-8 that is up to 19 KB, so this blueprint's cap is larger.
+bp = protect(Blueprint("sms", __name__), max_body=24 * 1024)
 _inbound = InboundSmsSchema()
 _delivery = DeliveryReportSchema()
 

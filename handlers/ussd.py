@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, request
 
 from consent.identifiers import mask_phone
-from handlers.security import require_callback_key
+from handlers.security import protect
 
-bp = Blueprint("ussd", __name__)
-bp.before_request(require_callback_key)
+bp = protect(Blueprint("ussd", __name__))
 
 
 @bp.post("/ussd")

@@ -41,6 +41,7 @@ class SessionEnd:
 
     @property
     def failed(self) -> bool:
+        """Failed or Incomplete: the session closed before its END screen."""
         return self.status != "Success"
 
 

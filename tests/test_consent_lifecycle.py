@@ -395,3 +395,10 @@ def test_sha_refusing_the_visit_fails_the_request(app, phone: Phone, sha_sandbox
     assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)) == (
         "END SHA refused to start the visit: Facility not contracted")
     assert records(app).get(reference).status == "failed"
+
+
+def test_a_long_unicode_sms_gets_help_not_an_error(app, client, sha_sandbox) -> None:
+    assert patient_replies(client, PATIENT, "Habari 🙏 " * 160) == 200
+
+    assert sms_texts(app, sha_sandbox, PATIENT) == [
+        "To confirm your visit, reply with only the 5-digit code SHA sent you."]
