@@ -42,7 +42,12 @@ class AuditTrail:
         target.xadd(self.keys.audit().name, fields)
 
     def history(self, reference: str) -> list[dict[str, Any]]:
-        """Every event of one consent request, oldest first."""
+        """Every event of one consent request, oldest first.
+
+        It reads the whole trail: right for an operator's command at the event
+        rates one county makes, and to be replaced by an index of events by
+        reference once a read of the trail takes longer than an operator waits.
+        """
         return [entry for entry in self.export() if entry["reference"] == reference]
 
     def export(self, start_ms: int | None = None, end_ms: int | None = None,

@@ -7,7 +7,10 @@ never from Redis TTLs, so that a test can step past an OTP's ten minutes.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+
+# Daily caps follow the health workers' day: East Africa Time, UTC+3 all year.
+EAT = timezone(timedelta(hours=3), "EAT")
 
 
 class Clock:
@@ -21,11 +24,13 @@ class Clock:
         self.offset += seconds
 
     def day(self) -> str:
-        """Today's UTC date, for daily caps."""
-        return datetime.fromtimestamp(self.now(), UTC).strftime("%Y%m%d")
+        """Today's date in Kenya, for daily caps."""
+        return datetime.fromtimestamp(self.now(), EAT).strftime("%Y%m%d")
 
     def seconds_to_midnight(self) -> int:
-        return int(86400 - self.now() % 86400) + 1
+        """Seconds until the next day starts in Kenya."""
+        local = self.now() + EAT.utcoffset(None).total_seconds()
+        return int(86400 - local % 86400) + 1
 
     def iso(self, at: float | None = None) -> str:
         moment = self.now() if at is None else at

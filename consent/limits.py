@@ -53,6 +53,11 @@ return {'ok', '0'}
 """
 
 
+# The script's keys (patient, worker, facility) fall in different hash slots,
+# so the limits need one Redis node, not a cluster. A cluster would need the
+# three counters under one hash tag, that is, kept per facility.
+
+
 class LimitStoreDown(Exception):
     """The limits could not be read; nothing may be sent."""
 

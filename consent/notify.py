@@ -7,6 +7,9 @@ a notification that fails is logged and the consent stands.
 SMS go out on a small thread pool, after the reply: a USSD hop that verified a
 code must answer within Africa's Talking's 15 s even when the SMS gateway is
 slow, and the screen already tells the health worker the SMS is on its way.
+An SMS that AT refuses, or one still queued when the process is killed, is not
+sent again; that stays so until outcome SMS move to a durable queue (rq on the
+same Redis would do), where a retryable failure could wait its turn.
 """
 
 from __future__ import annotations

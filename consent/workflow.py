@@ -181,6 +181,10 @@ class ConsentWorkflow:
         if status == EXPIRED:
             return self._close(record, EXPIRED, "expired", channel)
 
+        # Known gap: when SHA starts the visit but its answer is lost (a read
+        # timeout), a second try with the same code is refused as used and
+        # counted as wrong. It closes when SHA offers a lookup of the visit by
+        # consent request, to be asked before trying again.
         try:
             visit = self.sha.start_visit(
                 record.cr_id, otp, record.facility, service_type=self.policy.service_type,
@@ -270,7 +274,10 @@ class ConsentWorkflow:
 
     def _notify_verified(self, record: ConsentRecord, patient_phone: str | None) -> list[str]:
         """Text the outcome to the health worker, and to the patient when we know
-        their number (only when they replied by SMS: SHA shows us masked ones)."""
+        their number: only when they replied by SMS, since SHA shows integrators
+        masked numbers. A patient whose code was entered over USSD is not texted
+        by us until SHA hands integrators the contact's number or texts the
+        visit confirmation itself."""
         worker = self.registry.get(record.worker)
         language = worker.language if worker else "en"
         queued = []
