@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 from flask import Flask
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from commands import audit_cli, registry_cli
@@ -47,7 +47,7 @@ from handlers import (
     ussd,
 )
 from handlers.schemas import UssdHopSchema, UssdSessionEndSchema
-from observability.readiness import CHECK_TIMEOUT_SECONDS, Readiness
+from observability.readiness import Readiness, redis_ping
 from observability.session_ends import SessionEnds
 from ops_commands import sessions_cli
 from sessions.keys import Keys
@@ -115,7 +115,7 @@ def create_app(config: Settings | None = None, *,
 def build_gateway(settings: Settings, client: redis.Redis | None = None) -> Gateway:
     client = client or connect_redis(settings)
     keys = Keys(settings.redis_prefix, session_ttl=settings.session_ttl,
-                consent_ttl=settings.consent_ttl)
+                consent_ttl=settings.consent_ttl, secret=settings.state_secret)
     clock = Clock()
     observe = requestlog.add_upstream_time
     sha = ShaClient(settings.hie_base_url, settings.hie_client_id, settings.hie_client_secret,
@@ -130,10 +130,10 @@ def build_gateway(settings: Settings, client: redis.Redis | None = None) -> Gate
     notifier = Notifier(sender, client, keys, clock)
     workflow = ConsentWorkflow(
         sha, records, SendLimiter(client, keys, clock, limits_from(settings)), trail,
-        notifier, registry, clock,
+        notifier, clock,
         Policy(intervention_codes=settings.intervention_codes,
                service_type=settings.service_type, otp_lifetime=settings.otp_lifetime,
-               max_attempts=settings.verify_max_attempts))
+               max_attempts=settings.verify_max_attempts, otp_digits=settings.otp_digits))
 
     return Gateway(settings=settings, redis=client, keys=keys, clock=clock, sha=sha,
                    registry=registry, records=records, trail=trail, notifier=notifier,
@@ -186,15 +186,12 @@ def build_operations(gateway: Gateway) -> Operations:
 
 
 def readiness_ping(gateway: Gateway) -> Callable[[], object]:
-    """PING on a client of its own: short timeouts, one retry for a stale socket."""
+    """PING Redis for /readyz: the store itself in sandbox mode, else a client of
+    its own that never retries, so a dead Redis costs a probe one timeout."""
     if not gateway.settings.redis_url:
         return gateway.redis.ping
-    client = redis.Redis.from_url(gateway.settings.redis_url,
-                                  socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
-                                  socket_timeout=CHECK_TIMEOUT_SECONDS,
-                                  retry=Retry(NoBackoff(), 1))
 
-    return client.ping
+    return redis_ping(gateway.settings.redis_url)
 
 
 def load_sandbox_workers(gateway: Gateway) -> None:

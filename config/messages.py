@@ -46,7 +46,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "sha.refused": "SHA refused the request: {reason}\nNo OTP was sent.",
         "sha.unknown": (
             "SHA did not answer in time. The OTP may have been sent: check the "
-            "patient's phone before resending."
+            "patient's phone. If it came, dial again and choose 2."
         ),
         "worker.unknown": (
             "This phone is not registered as a health worker. Contact your CHA or "
@@ -57,8 +57,8 @@ CATALOGS: dict[str, dict[str, str]] = {
         ),
         "service.busy": "The service is busy. Please dial again in a minute.",
         "sha.unknown_visit": (
-            "SHA did not answer in time. The visit may have started: dial again and "
-            "choose 2 to check."
+            "SHA did not answer in time. The visit may have started: do not enter the code "
+            "again before checking with SHA."
         ),
         "sha.unavailable_visit": (
             "SHA is not answering now. The code was not checked. Try again in a few "
@@ -68,17 +68,18 @@ CATALOGS: dict[str, dict[str, str]] = {
             "SHA is busy. The code was not checked. Try again in 1 minute: dial and choose 2."
         ),
         "sha.refused_visit": "SHA refused to start the visit: {reason}",
-        "pending.none": "No patient is waiting for a code. Choose 1 to send an OTP.",
+        "pending.none": "No patient is waiting for a code. Dial again and choose 1 to send an OTP.",
         "pending": "Which patient?",
-        "otp": "Enter the code patient {cr_id} received (5 digits):",
-        "otp.invalid": "The code is 5 digits.",
+        "otp": "Enter the code patient {cr_id} received ({digits} digits):",
+        "otp.invalid": "The code is {digits} digits.",
         "verify.wrong": "Wrong code. {left} tries left.",
         "verify.verified": (
             "Consent confirmed. Visit started.\nVisit ref: {visit}\n"
             "An SMS with this ref is on its way to you."
         ),
         "verify.locked": (
-            "Too many wrong codes: this request is locked. Choose 1 to send a new OTP."
+            "Too many wrong codes: this request is locked. Dial again and choose 1 to send a "
+            "new OTP."
         ),
         "verify.already": "This consent is already confirmed.\nVisit ref: {visit}",
         "verify.expired": "The code has expired.\n1. Send a new code",
@@ -87,9 +88,12 @@ CATALOGS: dict[str, dict[str, str]] = {
             "New OTP sent to {phone}.\nConsent ref: {reference}\n"
             "Ask the patient for the new code, then dial again and choose 2."
         ),
-        "limit.cooldown": "A code was sent under a minute ago. Wait {seconds} s. No OTP was sent.",
+        "limit.cooldown": (
+            "A code was sent to this patient moments ago. Wait {seconds} s, then try again. "
+            "No OTP was sent."
+        ),
         "limit.patient": (
-            "3 codes were sent to this patient in 10 minutes. Try again in {minutes} min. "
+            "This patient has had the most codes allowed for now. Try again in {minutes} min. "
             "No OTP was sent."
         ),
         "limit.worker": "You have reached today's limit of OTP sends. Try again tomorrow.",
@@ -153,8 +157,8 @@ CATALOGS: dict[str, dict[str, str]] = {
         "sha.throttled": "SHA ina shughuli nyingi. OTP haijatumwa. Jaribu tena baada ya dakika 1.",
         "sha.refused": "SHA imekataa ombi: {reason}\nOTP haijatumwa.",
         "sha.unknown": (
-            "SHA haikujibu kwa wakati. Huenda OTP imetumwa: angalia simu ya mgonjwa "
-            "kabla ya kutuma tena."
+            "SHA haikujibu kwa wakati. Huenda OTP imetumwa: angalia simu ya mgonjwa. "
+            "Ikifika, piga tena uchague 2."
         ),
         "worker.unknown": (
             "Simu hii haijasajiliwa kama ya mhudumu wa afya. Wasiliana na CHA au "
@@ -163,8 +167,8 @@ CATALOGS: dict[str, dict[str, str]] = {
         "worker.inactive": "Akaunti yako ya mhudumu haiko hai. Wasiliana na ofisi ya kaunti ndogo.",
         "service.busy": "Huduma ina shughuli nyingi. Tafadhali piga tena baada ya dakika moja.",
         "sha.unknown_visit": (
-            "SHA haikujibu kwa wakati. Huenda ziara imeanza: piga tena uchague 2 "
-            "kuangalia."
+            "SHA haikujibu kwa wakati. Huenda ziara imeanza: usiweke namba tena kabla ya "
+            "kuuliza SHA."
         ),
         "sha.unavailable_visit": (
             "SHA haipatikani sasa. Namba haijakaguliwa. Jaribu tena baada ya dakika "
@@ -175,17 +179,18 @@ CATALOGS: dict[str, dict[str, str]] = {
             "piga uchague 2."
         ),
         "sha.refused_visit": "SHA imekataa kuanza ziara: {reason}",
-        "pending.none": "Hakuna mgonjwa anayesubiri namba. Chagua 1 kutuma OTP.",
+        "pending.none": "Hakuna mgonjwa anayesubiri namba. Piga tena uchague 1 kutuma OTP.",
         "pending": "Mgonjwa yupi?",
-        "otp": "Weka namba aliyopokea mgonjwa {cr_id} (tarakimu 5):",
-        "otp.invalid": "Namba ina tarakimu 5.",
+        "otp": "Weka namba aliyopokea mgonjwa {cr_id} (tarakimu {digits}):",
+        "otp.invalid": "Namba ina tarakimu {digits}.",
         "verify.wrong": "Namba si sahihi. Nafasi {left} zimebaki.",
         "verify.verified": (
             "Idhini imethibitishwa. Ziara imeanza.\nKumbukumbu ya ziara: {visit}\n"
             "Utapokea SMS yenye kumbukumbu hii."
         ),
         "verify.locked": (
-            "Namba zisizo sahihi ni nyingi: ombi hili limefungwa. Chagua 1 kutuma OTP mpya."
+            "Namba zisizo sahihi ni nyingi: ombi hili limefungwa. Piga tena uchague 1 "
+            "kutuma OTP mpya."
         ),
         "verify.already": "Idhini hii imeshathibitishwa.\nKumbukumbu ya ziara: {visit}",
         "verify.expired": "Muda wa namba umekwisha.\n1. Tuma namba mpya",
@@ -195,12 +200,12 @@ CATALOGS: dict[str, dict[str, str]] = {
             "Mwombe mgonjwa namba mpya, kisha piga tena uchague 2."
         ),
         "limit.cooldown": (
-            "Namba ilitumwa chini ya dakika moja iliyopita. Subiri sekunde {seconds}. "
-            "OTP haijatumwa."
+            "Namba imetumwa kwa mgonjwa huyu punde. Subiri sekunde {seconds}, kisha "
+            "jaribu tena. OTP haijatumwa."
         ),
         "limit.patient": (
-            "Namba 3 zimetumwa kwa mgonjwa huyu ndani ya dakika 10. Jaribu tena baada ya "
-            "dakika {minutes}. OTP haijatumwa."
+            "Mgonjwa huyu amepata namba nyingi zinazoruhusiwa kwa sasa. Jaribu tena baada "
+            "ya dakika {minutes}. OTP haijatumwa."
         ),
         "limit.worker": "Umefikia kikomo cha leo cha kutuma OTP. Jaribu tena kesho.",
         "limit.facility": "Kituo chako kimefikia kikomo cha leo cha kutuma OTP. Jaribu tena kesho.",

@@ -6,6 +6,7 @@ variable, so an operator sees exactly what to fix.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -58,6 +59,7 @@ class Settings:
     at_timeout: tuple[float, float] = (2.0, 5.0)
     # Consent limits. Numbers and their sources: ../docs in the README.
     otp_lifetime: int = 600          # NIST SP 800-63B: an OTP lives at most 10 min
+    otp_digits: int = 5              # what SHA's codes have had in the field
     verify_max_attempts: int = 5     # Twilio Verify's default
     send_cooldown: int = 60          # FirebaseUI's wait before a resend
     patient_sends_per_window: int = 3
@@ -68,6 +70,13 @@ class Settings:
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def state_secret(self) -> bytes:
+        """Keys the digests of what health workers type (see sessions.keys);
+        derived from the callback key, so every worker process agrees."""
+        seed = self.callback_key or "sandbox mode: no callback key"
+        return hashlib.sha256(b"ussd-state:" + seed.encode()).digest()
 
     @property
     def sms_base_url(self) -> str:
@@ -169,6 +178,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         at_api_key=_secret(env, "AT_API_KEY", mode, defaults["at_api_key"]),
         at_base_url=env.get("AT_BASE_URL", "").rstrip("/"),
         at_sender_id=env.get("AT_SENDER_ID") or None,
+        otp_digits=int(_number(env, "OTP_DIGITS", 5, 4, 8)),
         send_cooldown=int(_number(env, "SEND_COOLDOWN_SECONDS", 60, 0, 3600)),
         patient_sends_per_window=int(_number(env, "PATIENT_SENDS_PER_10_MIN", 3, 1, 20)),
         worker_sends_per_day=int(_number(env, "WORKER_SENDS_PER_DAY", 100, 1, 100000)),

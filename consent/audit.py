@@ -17,7 +17,7 @@ from consent.clock import Clock
 from consent.identifiers import mask_cr_id
 from sessions.keys import Keys
 
-SENT, RESENT, REFUSED = "sent", "resent", "refused"
+SENT, RESENT, REFUSED, SUPERSEDED = "sent", "resent", "refused", "superseded"
 VERIFIED, WRONG_CODE, EXPIRED, LOCKED, FAILED = "verified", "wrong_code", "expired", "locked", \
     "failed"
 SMS_STATUS = "sms_status"

@@ -11,7 +11,10 @@ import re
 
 _CR_FULL = re.compile(r"^CR([0-9]{11,14})-([0-9])\Z")
 _CR_DIGITS = re.compile(r"^[0-9]{12,15}\Z")
-_KENYAN_MOBILE = re.compile(r"^\+254[17][0-9]{8}\Z")
+# +254, then 9 digits starting 7 or 1. ASCII digits only, and \Z: Python's
+# \d takes Arabic-Indic digits and $ takes a trailing newline.
+KENYAN_MOBILE_PATTERN = r"^\+254[17][0-9]{8}\Z"
+_KENYAN_MOBILE = re.compile(KENYAN_MOBILE_PATTERN)
 
 
 def parse_cr_id(raw: str) -> str | None:

@@ -15,8 +15,7 @@ A bracketed state is skipped when there is only one thing to choose.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from config.messages import DEFAULT_LANGUAGE, LANGUAGES, text
@@ -29,7 +28,6 @@ from upstream.sha import Contact
 
 BACK, HOME = "0", "00"
 MAIN = "main"
-_OTP_SHAPE = re.compile(r"^[0-9]{4,8}\Z")
 
 
 @dataclass
@@ -41,7 +39,8 @@ class Session:
     history: list[str] = field(default_factory=list)
     misses: int = 0
     page: int = 0
-    text: str = ""
+    answers: int = 0        # how many of AT's '*'-joined answers are handled
+    answers_mac: str = ""   # keyed digest of those answers (they may hold an OTP)
     cr_id: str | None = None
     contacts: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, str]] = field(default_factory=list)
@@ -50,7 +49,14 @@ class Session:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
-        return cls(**data)
+        """A stored session; fields or states a newer release dropped are forgotten,
+        so a deploy mid-session sends the health worker home, not to an error."""
+        known = {name: value for name, value in data.items() if name in _FIELDS}
+        session = cls(**known)
+        if session.state not in STATES:
+            session.home()
+
+        return session
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +120,9 @@ class MainMenu(State):
         pending = ctx.workflow.pending(ctx.worker)
         if not pending:
             return Screen("pending.none", end=True)
-        session.pending = [{"reference": r.reference, "cr_id": r.cr_id} for r in pending]
+        now = ctx.workflow.clock.now()
+        session.pending = [{"reference": r.reference, "cr_id": r.cr_id,
+                            "status": r.effective_status(now)} for r in pending]
         pick = VerifyPick if value == "2" else ResendPick
         if len(pending) == 1:
             return pick.chosen(session, ctx, session.pending[0])
@@ -226,6 +234,11 @@ class PendingChoice(ListChoice):
 
     @classmethod
     def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
+        session.reference, session.cr_id = item["reference"], item["cr_id"]
+        return cls.next_step(session, ctx, item)
+
+    @classmethod
+    def next_step(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
         raise NotImplementedError
 
 
@@ -233,17 +246,16 @@ class VerifyPick(PendingChoice):
     name = "verify_pick"
 
     @classmethod
-    def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
-        session.reference, session.cr_id = item["reference"], item["cr_id"]
-        return OtpEntry.name
+    def next_step(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
+        # An expired code cannot be checked: offer a new one straight away.
+        return ExpiredOffer.name if item.get("status") == "expired" else OtpEntry.name
 
 
 class ResendPick(PendingChoice):
     name = "resend_pick"
 
     @classmethod
-    def chosen(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
-        session.reference, session.cr_id = item["reference"], item["cr_id"]
+    def next_step(cls, session: Session, ctx: Context, item: dict[str, str]) -> Result:
         return _resend(session, ctx)
 
 
@@ -251,21 +263,26 @@ class OtpEntry(State):
     name = "otp"
 
     def screen(self, session: Session, ctx: Context) -> Screen:
-        return Screen("otp", {"cr_id": mask_cr_id(session.cr_id or "")})
+        return Screen("otp", {"cr_id": mask_cr_id(session.cr_id or ""),
+                              "digits": ctx.workflow.policy.otp_digits})
 
     def handle(self, session: Session, ctx: Context, value: str) -> Result:
-        if not _OTP_SHAPE.match(value):
-            return Retry("otp.invalid")
+        # A code of the wrong length is a typo: re-prompt without spending one
+        # of the patient's attempts at SHA.
+        digits = ctx.workflow.policy.otp_digits
+        if len(value) != digits or not value.isascii() or not value.isdigit():
+            return Retry("otp.invalid", {"digits": digits})
 
         assert session.reference is not None
-        result = ctx.workflow.verify(session.reference, value, channel="ussd")
-        visit = {"visit": result.record.visit_reference}
+        result = ctx.workflow.verify(session.reference, value, channel="ussd",
+                                     language=session.language)
         if result.outcome == "wrong":
             return Retry("verify.wrong", {"left": result.attempts_left})
         if result.outcome == "expired":
             return ExpiredOffer.name
 
-        return Screen(f"verify.{result.outcome}", visit, end=True)
+        return Screen(f"verify.{result.outcome}", {"visit": result.record.visit_reference},
+                      end=True)
 
 
 class ExpiredOffer(State):
@@ -283,16 +300,14 @@ class ExpiredOffer(State):
 
 def _resend(session: Session, ctx: Context) -> Screen:
     assert session.reference is not None
-    record = ctx.workflow.records.get(session.reference)
-    if record is None:
-        return Screen("pending.none", end=True)
-
-    return _sent(ctx.workflow.resend(ctx.worker, record), "resend.ok")
+    return _sent(ctx.workflow.resend(ctx.worker, session.reference), "resend.ok")
 
 
 def _sent(record: ConsentRecord, key: str) -> Screen:
     return Screen(key, {"phone": record.masked_phone, "reference": record.reference}, end=True)
 
+
+_FIELDS = {field.name for field in fields(Session)}
 
 STATES: dict[str, State] = {
     state.name: state for state in (MainMenu(), LanguageChoice(), CrIdEntry(), ContactChoice(),

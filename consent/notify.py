@@ -59,6 +59,10 @@ class Notifier:
     def _forget(self, future: Future[SmsResult]) -> None:
         with self._lock:
             self._pending.discard(future)
+        error = future.exception()
+        if error is not None:
+            # send() catches what AT and the network throw; this is our own bug.
+            log.error("sms not sent: %s", type(error).__name__, exc_info=error)
 
     def send(self, to: str, key: str, language: str, *, reference: str, worker: str,
              **params: object) -> SmsResult:

@@ -8,11 +8,13 @@ verification and the visit need, but never the OTP: SHA generates and checks it.
              --> expired              no right code within the OTP lifetime
              --> locked               too many wrong codes; a new request is needed
              --> failed               SHA refused the request for good
+             --> superseded           the worker sent a new request for the patient
     expired  --> otp_sent             a resend issues a new code
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -23,9 +25,16 @@ from consent.clock import Clock
 from consent.identifiers import masked_matches
 from sessions.keys import Keys
 
-OTP_SENT, VERIFIED, EXPIRED, LOCKED, FAILED = "otp_sent", "verified", "expired", "locked", \
-    "failed"
+OTP_SENT, VERIFIED, EXPIRED = "otp_sent", "verified", "expired"
+LOCKED, FAILED, SUPERSEDED = "locked", "failed", "superseded"
 PENDING = (OTP_SENT, EXPIRED)
+
+# Release a lock only if it is still ours: it may have timed out and been
+# taken by another request meanwhile.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 # How many pending requests a health worker is offered under options 2 and 3.
 PENDING_LIMIT = 20
@@ -85,6 +94,7 @@ class ConsentRecords:
         self.keys = keys
         self.clock = clock
         self.otp_lifetime = otp_lifetime
+        self._release = client.register_script(_RELEASE)
 
     def new(self, *, reference: str, sha_reference: str | None, cr_id: str, contact_id: str,
             masked_phone: str, worker: str, facility: str) -> ConsentRecord:
@@ -108,7 +118,8 @@ class ConsentRecords:
         pipe.set(by_patient.name, record.reference, ex=by_patient.ttl)
         pipe.zadd(by_worker.name, {record.reference: record.created_at})
         pipe.expire(by_worker.name, by_worker.ttl)
-        pipe.sadd(by_contact.name, record.reference)
+        pipe.zadd(by_contact.name, {record.reference: record.created_at})
+        pipe.zremrangebyscore(by_contact.name, "-inf", record.created_at - by_contact.ttl)
         pipe.expire(by_contact.name, by_contact.ttl)
         for event in events:
             pipe.xadd(self.keys.audit().name, event)
@@ -116,12 +127,18 @@ class ConsentRecords:
 
     def update(self, record: ConsentRecord, events: list[dict[str, str]] = (),
                **changes: object) -> ConsentRecord:
-        """Change some fields of a stored record, with its audit events, atomically."""
+        """Change some fields of a stored record, with its audit events, atomically.
+
+        A request that leaves the pending states leaves the worker's list too,
+        so options 2 and 3 read only what they may offer.
+        """
         for name, value in changes.items():
             setattr(record, name, value)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.keys.consent(record.reference).name,
                   mapping={name: str(value) for name, value in changes.items()})
+        if record.status not in PENDING:
+            pipe.zrem(self.keys.worker_consents(record.worker).name, record.reference)
         for event in events:
             pipe.xadd(self.keys.audit().name, event)
         pipe.execute()
@@ -141,28 +158,29 @@ class ConsentRecords:
     def pending_for_worker(self, worker: str) -> list[ConsentRecord]:
         """The worker's requests still awaiting a code (or a resend), newest first."""
         references = self.redis.zrevrange(self.keys.worker_consents(worker).name, 0,
-                                          PENDING_LIMIT * 3)
+                                          PENDING_LIMIT - 1)
 
-        return [r for r in self._many(references) if r.status in PENDING][:PENDING_LIMIT]
+        return [r for r in self._many(references) if r.status in PENDING]
 
     def for_phone(self, phone: str) -> list[ConsentRecord]:
         """Every kept request whose OTP may have gone to ``phone``, newest first."""
-        references = self.redis.smembers(self.keys.consents_by_phone_tail(phone[-3:]).name)
-        matching = [r for r in self._many(sorted(references))
-                    if masked_matches(r.masked_phone, phone)]
+        references = self.redis.zrevrange(self.keys.consents_by_phone_tail(phone[-3:]).name,
+                                          0, -1)
 
-        return sorted(matching, key=lambda r: r.created_at, reverse=True)
+        return [r for r in self._many(references) if masked_matches(r.masked_phone, phone)]
 
     @contextmanager
-    def verifying(self, reference: str) -> Iterator[None]:
-        """Hold the record while one channel verifies a code; raise if another holds it."""
+    def holding(self, reference: str) -> Iterator[None]:
+        """Hold the request while a code is checked or a new one sent; raise
+        :class:`RecordBusy` if another request holds it."""
         lock = self.keys.consent_lock(reference)
-        if not self.redis.set(lock.name, "1", nx=True, ex=lock.ttl):
+        token = secrets.token_hex(8)
+        if not self.redis.set(lock.name, token, nx=True, ex=lock.ttl):
             raise RecordBusy(reference)
         try:
             yield
         finally:
-            self.redis.delete(lock.name)
+            self._release(keys=[lock.name], args=[token])
 
     def _many(self, references: list[str]) -> list[ConsentRecord]:
         pipe = self.redis.pipeline(transaction=False)

@@ -8,6 +8,7 @@ stored reply and never repeats the work, such as an OTP send.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ from sessions.store import HopStart, SessionStore
 from upstream.errors import OutcomeUnknown, Rejected, Throttled, Unauthorized, UpstreamError
 
 log = logging.getLogger(__name__)
+
+# Africa's Talking waits 15 s for a hop's answer. All the SHA calls of one hop
+# share this much of it; the rest is for Redis, our own work and the network.
+HOP_BUDGET_SECONDS = 12.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class UssdService:
             return self._replay(hop, start.stored_reply)
 
         try:
-            turn = self._run(hop, start)
+            with self.workflow.sha.deadline(HOP_BUDGET_SECONDS):
+                turn = self._run(hop, start)
         except BaseException:
             self._release(hop)
             raise
@@ -88,7 +94,8 @@ class UssdService:
             return _Turn(_reply(Screen(key, end=True), session.language, step, key), session)
 
         ctx = Context(worker=worker, workflow=self.workflow)
-        inputs = new_inputs(session.text, hop.text)
+        answers = hop.text.split("*") if hop.text else []
+        inputs = self._new_inputs(session, answers)
         try:
             screen = advance(session, ctx, inputs)
         except ConsentError as error:
@@ -96,12 +103,34 @@ class UssdService:
                             end=True)
         except UpstreamError as error:
             screen = screen_for_upstream(error)
-        session.text = hop.text
+        except redis.RedisError as error:
+            # Consent records and limits fail closed, as session state does.
+            log.warning("consent store unavailable mid-hop: %s", type(error).__name__)
+            screen = Screen("service.busy", end=True)
+        session.answers = len(answers)
+        session.answers_mac = self.store.keys.fingerprint(hop.text)
         session.ended = screen.end
         notice_shown = _show_notice(screen, start.notice)
 
         return _Turn(_reply(screen, session.language, step, screen.key), session,
                      ctx.worker_changes, notice_shown)
+
+    def _new_inputs(self, session: Session, answers: list[str]) -> list[str]:
+        """The answers this hop adds to those the session has handled.
+
+        Africa's Talking sends every answer of the session on every hop. Only
+        a digest of the handled ones is kept, so they are recognised, not read.
+        """
+        handled = session.answers
+        if handled == 0:
+            return answers
+        known = self.store.keys.fingerprint("*".join(answers[:handled]))
+        if len(answers) > handled and hmac.compare_digest(known, session.answers_mac):
+            return answers[handled:]
+
+        # AT always extends the previous text; anything else is a reordered or
+        # stale hop, whose last answer is the one the user just gave.
+        return answers[-1:]
 
     def _replay(self, hop: Hop, stored: str | None) -> HopReply:
         reply = stored if stored is not None else self.store.wait_for_reply(hop.session_id,
@@ -125,20 +154,6 @@ class UssdService:
             self.store.release(hop.session_id, hop.text)
         except redis.RedisError:
             log.warning("ussd hop claim not released")
-
-
-def new_inputs(previous: str, text: str) -> list[str]:
-    """The answers this hop adds to the session's ``text``."""
-    if not text:
-        return []
-    if not previous:
-        return text.split("*")
-    if text.startswith(previous + "*"):
-        return text[len(previous) + 1:].split("*")
-
-    # Africa's Talking always extends the previous text; anything else is a
-    # reordered or stale hop, whose last answer is the one the user just gave.
-    return [text.rsplit("*", 1)[-1]]
 
 
 def screen_for_upstream(error: UpstreamError) -> Screen:

@@ -2,9 +2,9 @@
 
 A session that died before its ``END`` screen (``Failed``, or ``Incomplete``
 when the health worker dropped out or the network did) is what the operator
-needs to see: each notice is kept per session and counted by status; a Failed
-one is logged as a WARNING, an Incomplete one at INFO. ``flask --app app
-sessions failed`` lists both.
+needs to see: each notice is kept per session and counted by status, and its
+details go on the request's log line, raised to WARNING for a Failed one.
+``flask --app app sessions failed`` lists both.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from consent.identifiers import mask_phone
+from handlers.requestlog import raise_level
 from handlers.security import protect
 from observability import metrics
 from observability.redact import redact_text
 from observability.session_ends import SessionEnd, SessionEnds
-
-log = logging.getLogger(__name__)
 
 bp = protect(Blueprint("ussd_events", __name__))
 
@@ -47,22 +46,23 @@ def _record(session_ends: SessionEnds, end: SessionEnd) -> bool:
         return session_ends.record(end)
     except redis.RedisError as error:
         # Fails open: the notice reports, it decides nothing. The metric and
-        # the log line below still tell the operator, and AT gets its 200
+        # the request's log line still tell the operator, and AT gets its 200
         # rather than retrying into the outage.
-        log.warning("ussd session end not stored: %s", type(error).__name__)
+        g.log_fields.update(store_error=type(error).__name__)
+        raise_level(logging.WARNING)
 
         return True
 
 
 def _report(end: SessionEnd) -> None:
-    if end.status == "Failed":
-        level = logging.WARNING
-    elif end.failed:
-        # Most incomplete sessions are a health worker hanging up: worth a
-        # line, not an alert.
-        level = logging.INFO
-    else:
+    """Put a session that closed before its END screen on the request's line."""
+    if not end.failed:
         return
-    log.log(level, "ussd session %s ended %s after %d hops in %d ms (phone %s, network %s): %s",
-            end.session_id, end.status, end.hops, end.duration_ms, mask_phone(end.phone),
-            end.network_code or "unknown", redact_text(end.error)[:120] or "no error given")
+    g.log_fields.update(session_id=end.session_id, hops=end.hops, session_ms=end.duration_ms,
+                        network=end.network_code or "unknown",
+                        session_error=redact_text(end.error)[:120] or "no error given")
+
+    # Most incomplete sessions are a health worker hanging up: worth a line,
+    # not an alert.
+    if end.status == "Failed":
+        raise_level(logging.WARNING)

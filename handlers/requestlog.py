@@ -1,10 +1,11 @@
 """One log line per request, with fields, and nothing personal in it.
 
-Views add fields to ``g.log_fields`` (channel, step, outcome, masked phone);
-upstream calls add their time to ``g.upstream_seconds``. The query string is
-never logged: it carries the callback key. Both formatters pass every line
-through :func:`observability.redact.redact_line`, for what arrives as free
-text, such as an exception message quoting a URL with a CR ID in it.
+Views add fields to ``g.log_fields`` (channel, step, outcome, masked phone)
+and may raise the line's level with :func:`raise_level`; upstream calls add
+their time to ``g.upstream_seconds``. The query string is never logged: it
+carries the callback key. Both formatters pass every line through
+:func:`observability.redact.redact_line`, for what arrives as free text, such
+as an exception message quoting a URL with a CR ID in it.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ def install(app: Flask) -> None:
         g.started = time.monotonic()
         g.upstream_seconds = 0.0
         g.log_fields = {}
+        g.log_level = logging.INFO
 
     @app.after_request
     def finish(response: Response) -> Response:
         fields = getattr(g, "log_fields", {})
         duration = time.monotonic() - getattr(g, "started", time.monotonic())
-        log.info("request", extra={"fields": {
+        level = getattr(g, "log_level", logging.INFO)
+        log.log(level, "request", extra={"fields": {
             "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round(duration * 1000, 1),
             "upstream_ms": round(getattr(g, "upstream_seconds", 0.0) * 1000, 1),
@@ -41,6 +44,11 @@ def install(app: Flask) -> None:
         }})
 
         return response
+
+
+def raise_level(level: int) -> None:
+    """Log this request's line at ``level`` or above: WARNING for a degraded path."""
+    g.log_level = max(getattr(g, "log_level", logging.INFO), level)
 
 
 def add_upstream_time(call: str, seconds: float, outcome: str) -> None:

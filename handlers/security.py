@@ -42,12 +42,12 @@ def protect(bp: Blueprint, *, max_body: int = CALLBACK_MAX_BODY) -> Blueprint:
 
     Call it before ``bp`` is first registered; calling it again is harmless.
     The checks run in the order that tells a stranger least: the key first,
-    so a stranger learns nothing of the body rules. (A method no view takes is
-    refused by routing, before any hook.)
+    so a stranger learns nothing of the body rules.
     """
     if getattr(bp, "callback_max_body", None) is not None:
         return bp
     bp.callback_max_body = max_body  # type: ignore[attr-defined]
+    # A blueprint may have added the key check itself; it runs once either way.
     if require_callback_key not in bp.before_request_funcs.get(None, []):
         bp.before_request(require_callback_key)
     bp.before_request(_require_form_post)
@@ -56,6 +56,9 @@ def protect(bp: Blueprint, *, max_body: int = CALLBACK_MAX_BODY) -> Blueprint:
 
 
 def _require_form_post() -> None:
+    # Routing refuses most other methods before any blueprint hook runs, but
+    # not OPTIONS: Flask answers it for every route, after the hooks. Without
+    # this check an OPTIONS with a form body would get a 200.
     if request.method != "POST":
         abort(405, valid_methods=["POST"])
     if request.mimetype != FORM_TYPE:

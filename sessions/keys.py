@@ -7,6 +7,7 @@ can share one Redis without seeing each other.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 
@@ -17,10 +18,17 @@ class Key:
 
 
 class Keys:
-    def __init__(self, prefix: str, *, session_ttl: int, consent_ttl: int) -> None:
+    def __init__(self, prefix: str, *, session_ttl: int, consent_ttl: int,
+                 secret: bytes) -> None:
         self.prefix = prefix
         self.session_ttl = session_ttl
         self.consent_ttl = consent_ttl
+        self._secret = secret
+
+    def fingerprint(self, text: str) -> str:
+        """A keyed digest of a hop's text. The text may hold an OTP, and five
+        digits are quick to guess from a plain hash, so only this is stored."""
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def session(self, session_id: str) -> Key:
         """A USSD session's state; outlives Africa's Talking's 180 s sessions."""
@@ -28,9 +36,8 @@ class Keys:
 
     def hop(self, session_id: str, text: str) -> Key:
         """The claim on one (sessionId, text) hop, then its stored reply."""
-        digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-
-        return Key(f"{self.prefix}ussd:hop:{session_id}:{digest}", self.session_ttl)
+        return Key(f"{self.prefix}ussd:hop:{session_id}:{self.fingerprint(text)}",
+                   self.session_ttl)
 
     def session_end(self, session_id: str) -> Key:
         """How Africa's Talking says a session ended; kept as long as the consents it made."""
@@ -56,20 +63,22 @@ class Keys:
         return Key(f"{self.prefix}consent:by-worker:{worker_phone}", self.consent_ttl)
 
     def consents_by_phone_tail(self, last_digits: str) -> Key:
-        """References whose OTP went to a number ending in these 3 digits: how a
-        patient's SMS reply finds its request, since SHA only shows masked numbers."""
+        """References whose OTP went to a number ending in these 3 digits, scored
+        by creation time: how a patient's SMS reply finds its request, since SHA
+        only shows masked numbers. Entries older than a consent are trimmed."""
         return Key(f"{self.prefix}consent:by-tail:{last_digits}", self.consent_ttl)
 
     def consent_lock(self, reference: str) -> Key:
-        """Held while one channel verifies a code, so USSD and SMS never race."""
-        return Key(f"{self.prefix}consent:lock:{reference}", 20)
+        """Held while a code is checked or a new one sent, so that USSD, SMS and
+        resends never race; it outlives the longest such call (two SHA calls)."""
+        return Key(f"{self.prefix}consent:lock:{reference}", 30)
 
     def patient_sends(self, cr_id: str) -> Key:
         """Times of the OTP sends to one patient; the limit window is 10 min."""
         return Key(f"{self.prefix}limit:patient:{cr_id}", 3600)
 
     def daily_sends(self, who: str, day: str) -> Key:
-        """OTP sends by one health worker or facility on one (UTC) day."""
+        """OTP sends by one health worker or facility on one day (in Kenya)."""
         return Key(f"{self.prefix}limit:day:{day}:{who}", 2 * 86400)
 
     def audit(self) -> Key:
@@ -83,6 +92,10 @@ class Keys:
     def worker_notice(self, worker_phone: str) -> Key:
         """A line for the health worker's next main menu (an SMS to their patient failed)."""
         return Key(f"{self.prefix}worker:{worker_phone}:notice", self.consent_ttl)
+
+    def unsolicited_replies(self, sender: str) -> Key:
+        """Help replies sent to one number this hour: each costs us an SMS."""
+        return Key(f"{self.prefix}sms:replies:{sender}", 3600)
 
     def inbound_sms(self, message_id: str) -> Key:
         """Marks an incoming SMS as handled; AT repeats unacknowledged ones."""

@@ -61,19 +61,8 @@ def test_audit_export_writes_json_lines_for_a_date_range(app, phone: Phone) -> N
     assert earlier.output == ""
 
 
-def test_no_otp_is_kept_in_any_record(app, client, phone: Phone, sha_sandbox,
-                                      redis_client, prefix) -> None:
-    send(phone)
-    first = otp_sent_to(sha_sandbox, PATIENT)
-    phone.dial()
-    phone.answer("2")
-    phone.answer(wrong(first))
-    app.extensions["gateway"].clock.advance(61)
-    phone.post("3")
-    second = otp_sent_to(sha_sandbox, PATIENT)
-    client.post("/sms/inbound", data={"from": PATIENT, "to": "22384", "text": second,
-                                      "id": "ATXid_x"})
-
+def everything_stored(redis_client, prefix: str) -> str:
+    """Every value under this test's prefix, as text."""
     stored = []
     for key in redis_client.scan_iter(match=prefix + "*"):
         kind = redis_client.type(key)
@@ -83,10 +72,34 @@ def test_no_otp_is_kept_in_any_record(app, client, phone: Phone, sha_sandbox,
             stored.append(redis_client.get(key))
         elif kind == "stream":
             stored.append(json.dumps(redis_client.xrange(key)))
-        elif kind in ("set", "zset"):
-            stored.append(json.dumps(sorted(redis_client.zrange(key, 0, -1)
-                                            if kind == "zset" else redis_client.smembers(key))))
-    everything = "\n".join(stored)
+        elif kind == "zset":
+            stored.append(json.dumps(redis_client.zrange(key, 0, -1)))
+        elif kind == "set":
+            stored.append(json.dumps(sorted(redis_client.smembers(key))))
+        stored.append(key)
+
+    return "\n".join(stored)
+
+
+def test_no_otp_is_kept_in_any_record(app, client, phone: Phone, sha_sandbox,
+                                      redis_client, prefix) -> None:
+    send(phone)
+    first = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+    phone.answer(wrong(first))
+    mid_session = everything_stored(redis_client, prefix)
+    app.extensions["gateway"].clock.advance(61)
+    phone.dial()
+    phone.answer("3")
+    second = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+    phone.answer(second)
+    client.post("/sms/inbound", data={"from": PATIENT, "to": "22384", "text": second,
+                                      "id": "ATXid_x"})
+
+    everything = mid_session + everything_stored(redis_client, prefix)
 
     assert "verified" in everything
     for code in (first, second, wrong(first)):

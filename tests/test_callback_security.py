@@ -56,6 +56,9 @@ REFUSED = [
      "forbidden"),
     ("GET", "?key=" + KEY, lambda body: {"method": "GET"}, 405, "method"),
     ("PUT", "?key=" + KEY, lambda body: {"method": "PUT", **form(body)}, 405, "method"),
+    # Flask answers OPTIONS for every route itself, after the blueprint's hooks.
+    ("OPTIONS", "?key=" + KEY, lambda body: {"method": "OPTIONS", **form(body)}, 405,
+     "method"),
     ("JSON body", "?key=" + KEY, lambda body: {"method": "POST", "json": {**body, "n": MARKER}},
      415, "media_type"),
     ("text body", "?key=" + KEY,

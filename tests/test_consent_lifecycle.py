@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 import requests
@@ -114,21 +115,20 @@ def test_five_wrong_codes_lock_the_request(app, phone: Phone, sha_sandbox) -> No
         assert phone.answer(wrong(code)).startswith(f"CON Wrong code. {left} tries left.")
 
     assert phone.answer(wrong(code)) == ("END Too many wrong codes: this request is locked. "
-                                         "Choose 1 to send a new OTP.")
+                                         "Dial again and choose 1 to send a new OTP.")
     assert records(app).get(reference).status == "locked"
     phone.dial()
-    assert phone.answer("2") == ("END No patient is waiting for a code. Choose 1 to send "
-                                 "an OTP.")
+    assert phone.answer("2") == ("END No patient is waiting for a code. Dial again and "
+                                 "choose 1 to send an OTP.")
 
 
-def test_expired_code_offers_a_resend_that_works(app, phone: Phone, sha_sandbox) -> None:
+def test_an_expired_request_offers_a_resend_that_works(app, phone: Phone,
+                                                       sha_sandbox) -> None:
     reference = send(phone)
-    old = otp_sent_to(sha_sandbox, PATIENT)
     app.extensions["gateway"].clock.advance(601)
     phone.dial()
-    phone.answer("2")
 
-    assert phone.answer(old) == "CON The code has expired.\n1. Send a new code\n0 Back 00 Home"
+    assert phone.answer("2") == "CON The code has expired.\n1. Send a new code\n0 Back 00 Home"
     reply = phone.answer("1")
 
     assert reply == (f"END New OTP sent to +254722***444.\nConsent ref: {reference}\n"
@@ -138,6 +138,18 @@ def test_expired_code_offers_a_resend_that_works(app, phone: Phone, sha_sandbox)
     phone.answer("2")
     assert phone.answer(new).startswith("END Consent confirmed.")
     assert records(app).get(reference).send_count == 2
+
+
+def test_a_code_that_expires_at_the_prompt_is_told_apart(app, phone: Phone,
+                                                        sha_sandbox) -> None:
+    send(phone)
+    code = otp_sent_to(sha_sandbox, PATIENT)
+    phone.dial()
+    phone.answer("2")
+    app.extensions["gateway"].clock.advance(601)
+
+    assert phone.answer(code) == "CON The code has expired.\n1. Send a new code\n0 Back 00 Home"
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
 
 
 def test_sha_saying_expired_is_told_apart_from_wrong(app, phone: Phone, sha_sandbox) -> None:
@@ -198,8 +210,8 @@ def test_resend_within_the_cooldown_says_when(app, phone: Phone, sha_sandbox) ->
     app.extensions["gateway"].clock.advance(15)
     phone.dial()
 
-    assert phone.answer("3") == ("END A code was sent under a minute ago. Wait 45 s. "
-                                 "No OTP was sent.")
+    assert phone.answer("3") == ("END A code was sent to this patient moments ago. Wait 45 s, "
+                                 "then try again. No OTP was sent.")
     assert len(outbox(sha_sandbox, PATIENT)) == 1
 
 
@@ -213,8 +225,8 @@ def test_fourth_send_in_ten_minutes_is_refused(app, phone: Phone, sha_sandbox) -
     clock.advance(61)
     phone.dial()
 
-    assert phone.answer("3") == ("END 3 codes were sent to this patient in 10 minutes. Try "
-                                 "again in 7 min. No OTP was sent.")
+    assert phone.answer("3") == ("END This patient has had the most codes allowed for now. "
+                                 "Try again in 7 min. No OTP was sent.")
     assert len(outbox(sha_sandbox, PATIENT)) == 3
     clock.advance(420)
     phone.dial()
@@ -402,3 +414,83 @@ def test_a_long_unicode_sms_gets_help_not_an_error(app, client, sha_sandbox) -> 
 
     assert sms_texts(app, sha_sandbox, PATIENT) == [
         "To confirm your visit, reply with only the 5-digit code SHA sent you."]
+
+
+def test_a_resend_in_flight_holds_off_a_verify_of_the_same_request(app, client, phone: Phone,
+                                                                  sha_sandbox) -> None:
+    reference = send(phone)
+    first = otp_sent_to(sha_sandbox, PATIENT)
+    app.extensions["gateway"].clock.advance(61)
+    inject_fault(sha_sandbox, "send_otp", status=0, delay=0.8)
+    resender = Phone(client, WORKER_EN)
+    resend = threading.Thread(target=resender.post, args=("3",))
+    resend.start()
+    time.sleep(0.3)
+
+    patient_replies(client, PATIENT, first, "ATXid_race")
+    resend.join(timeout=10)
+
+    assert sms_texts(app, sha_sandbox, PATIENT) == [
+        "We could not reach SHA. Please reply with the code again in a few minutes."]
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
+    record = records(app).get(reference)
+    assert (record.status, record.send_count) == ("otp_sent", 2)
+
+
+def test_sha_refusing_our_credentials_is_not_taken_for_an_expired_code(app, phone: Phone,
+                                                                      sha_sandbox) -> None:
+    reference = send(phone)
+    inject_fault(sha_sandbox, "start_visit", status=401, times=2,
+                 body='{"error": "unauthorized", "message": "Invalid or expired token"}')
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)).startswith(
+        "END SHA is not answering now. The code was not checked.")
+    assert records(app).get(reference).status == "otp_sent"
+
+
+def test_a_new_request_supersedes_the_earlier_one_for_the_patient(app, client, phone: Phone,
+                                                                  sha_sandbox) -> None:
+    earlier = send(phone)
+    app.extensions["gateway"].clock.advance(61)
+    newer = send(phone)
+
+    assert patient_replies(client, PATIENT, otp_sent_to(sha_sandbox, PATIENT)) == 200
+
+    assert records(app).get(earlier).status == "superseded"
+    assert records(app).get(newer).status == "verified"
+    assert [e["event"] for e in app.extensions["gateway"].trail.history(earlier)] == [
+        "sent", "superseded"]
+
+
+def test_a_code_of_the_wrong_length_spends_no_attempt(app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    phone.dial()
+    phone.answer("2")
+
+    assert phone.answer("1234") == "CON The code is 5 digits.\n" + OTP_PROMPT[4:]
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
+    assert records(app).get(reference).wrong_codes == 0
+
+
+def test_a_send_whose_answer_was_lost_can_still_be_verified(settings, sha_sandbox) -> None:
+    from app import create_app
+
+    quick = create_app(settings.with_overrides(hie_connect_timeout=0.5, hie_read_timeout=0.5))
+    phone = Phone(quick.test_client(), WORKER_EN)
+    inject_fault(sha_sandbox, "send_otp", status=0, delay=1.0)
+
+    assert phone.post("1*12345678901234").startswith("END SHA did not answer in time.")
+    time.sleep(0.7)
+    phone.dial()
+    assert phone.answer("2") == OTP_PROMPT
+    assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)).startswith("END Consent confirmed.")
+    quick.extensions["gateway"].notifier.drain()
+
+
+def test_help_replies_to_one_number_are_capped(app, client, sha_sandbox) -> None:
+    for n in range(5):
+        assert patient_replies(client, PATIENT, "hello?", f"ATXid_h{n}") == 200
+
+    assert len(sms_texts(app, sha_sandbox, PATIENT)) == 3

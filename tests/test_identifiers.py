@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consent.identifiers import (
+    is_kenyan_mobile,
     mask_cr_id,
     mask_phone,
     mask_phone_for_screen,
@@ -43,6 +44,16 @@ def test_cr_id_from_what_was_typed(typed: str, expected: str | None) -> None:
 ])
 def test_kenyan_mobile_from_what_was_typed(typed: str, expected: str | None) -> None:
     assert normalise_phone(typed) == expected
+
+
+@pytest.mark.parametrize(("number", "kenyan"), [
+    ("+254714123898", True), ("+254110456321", True), ("+254614123898", False),
+    ("+255714123898", False), ("+25471412389", False), ("+2547141238980", False),
+    ("254714123898", False), ("+254714123898\n", False), ("+254٧١٤١٢٣٨٩٨", False), ("", False),
+])
+def test_a_kenyan_mobile_is_plus_254_then_7_or_1_and_8_ascii_digits(number: str,
+                                                                    kenyan: bool) -> None:
+    assert is_kenyan_mobile(number) is kenyan
 
 
 def test_masks_keep_only_what_recognition_needs() -> None:

@@ -80,7 +80,8 @@ def run_flows(app, sha_sandbox) -> list[str]:
     phone.answer("1")
     phone.answer(digits)
     _refused_callbacks(client, cr_id, patient)
-    _session_end(client, phone.session_id, f"2*{first_otp}", cr_id)
+    _session_end(client, phone.session_id, f"2*{first_otp}", cr_id, "Failed")
+    _session_end(client, "ATUid_gone", f"1*{digits}", cr_id, "Incomplete")
     app.extensions["gateway"].notifier.drain()
 
     records = app.extensions["gateway"].records
@@ -112,10 +113,11 @@ def _refused_callbacks(client, cr_id: str, patient: str) -> None:
     assert client.post("/ussd?key=" + KEY, data={**hop, "pad": patient * 900}).status_code == 413
 
 
-def _session_end(client, session_id: str, typed: str, cr_id: str) -> None:
+def _session_end(client, session_id: str, typed: str, cr_id: str, status: str) -> None:
+    # Both endings put AT's error message, a phone in it, on the request's line.
     response = client.post("/ussd/events?key=" + KEY, data={
         "date": "2026-12-03 10:00:00", "sessionId": session_id, "serviceCode": SERVICE_CODE,
-        "networkCode": "63902", "phoneNumber": WORKER_EN, "status": "Failed",
+        "networkCode": "63902", "phoneNumber": WORKER_EN, "status": status,
         "cost": "KES 0.0000", "durationInMillis": "15230", "hopsCount": "3", "input": typed,
         "lastAppResponse": f"END No patient with CR ID {cr_id}.",
         "errorMessage": f"Timeout for {WORKER_EN}"})

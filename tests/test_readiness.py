@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from app import create_app
-from observability.readiness import Readiness
+from observability.readiness import CHECK_TIMEOUT_SECONDS, Readiness, redis_ping
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="needs redis-server on PATH")
@@ -112,6 +112,35 @@ def test_readyz_names_sha_when_it_cannot_be_reached(settings) -> None:
     assert response.status_code == 503
     assert response.json["checks"]["redis"] == "ok"
     assert response.json["checks"]["sha"] == "ConnectionRefusedError"
+
+
+def test_redis_that_never_answers_costs_one_timeout_not_two() -> None:
+    """No retry: a second attempt would double the probe's time."""
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)
+    readiness = Readiness(redis_ping(f"redis://127.0.0.1:{mute.getsockname()[1]}/0"),
+                          f"http://127.0.0.1:{mute.getsockname()[1]}")
+    started = time.monotonic()
+
+    try:
+        answer = readiness.checks()["redis"]
+    finally:
+        mute.close()
+
+    assert answer == "TimeoutError"
+    assert time.monotonic() - started < CHECK_TIMEOUT_SECONDS * 1.5
+
+
+def test_redis_restart_needs_no_retry_to_be_ready_again(own_redis) -> None:
+    """The pool notices the socket Redis closed and reconnects before the PING."""
+    readiness = Readiness(redis_ping(own_redis.url), "http://127.0.0.1:1")
+    assert readiness.checks()["redis"] == "ok"
+
+    own_redis.stop()
+    own_redis.start()
+
+    assert readiness.checks()["redis"] == "ok"
 
 
 def test_sha_check_is_cached_so_probes_cannot_hammer_sha() -> None:

@@ -29,6 +29,7 @@ WORST = {
     "left": 4,
     "seconds": 59,
     "minutes": 10,
+    "digits": 8,
 }
 INPUT_SCREENS = {
     "main": ["main.invalid", "main.sms_failed"],

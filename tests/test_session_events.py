@@ -25,6 +25,14 @@ def notify(client, **changes: str):
     return client.post("/ussd/events", data={**NOTICE, **changes})
 
 
+def only_line(caplog) -> logging.LogRecord:
+    """The request's log line, after checking it is the only line the request wrote."""
+    ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]
+    assert [r.name for r in ours] == ["gateway.request"]
+
+    return ours[0]
+
+
 def stored(app, redis_client, session_id: str) -> dict:
     key = app.extensions["gateway"].keys.session_end(session_id)
     return json.loads(redis_client.get(key.name))
@@ -64,21 +72,25 @@ def test_failed_session_is_a_warning_with_the_phone_masked(client, caplog) -> No
     with caplog.at_level(logging.INFO):
         notify(client, sessionId="ATUid_warn")
 
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    line = warnings[0].getMessage()
-    assert "ATUid_warn" in line and "Failed" in line and "***002" in line
-    assert WORKER_EN not in caplog.text
+    line = only_line(caplog)
+    assert line.levelno == logging.WARNING
+    fields = line.fields
+    assert (fields["session_id"], fields["outcome"], fields["phone"]) == (
+        "ATUid_warn", "failed", "***002")
+    assert (fields["hops"], fields["session_ms"], fields["network"]) == (3, 15230, "63902")
+    assert fields["session_error"] == "Application response timeout"
+    assert WORKER_EN not in json.dumps(fields) and WORKER_EN not in caplog.text
 
 
-@pytest.mark.parametrize(("status", "level"), [("Incomplete", logging.INFO),
-                                                ("Success", None)])
-def test_other_endings_are_not_warnings(client, caplog, status, level) -> None:
+@pytest.mark.parametrize(("status", "detailed"), [("Incomplete", True), ("Success", False)])
+def test_other_endings_are_not_warnings(client, caplog, status, detailed) -> None:
     with caplog.at_level(logging.INFO):
         notify(client, sessionId="ATUid_" + status, status=status)
 
-    own = [r for r in caplog.records if r.name == "handlers.events"]
-    assert [r.levelno for r in own] == ([level] if level else [])
+    line = only_line(caplog)
+    assert line.levelno == logging.INFO
+    assert line.fields["outcome"] == status.lower()
+    assert ("session_id" in line.fields) is detailed
 
 
 def test_cli_lists_failed_and_incomplete_sessions_newest_first(app, client) -> None:
@@ -138,5 +150,7 @@ def test_notice_when_redis_is_down_is_still_counted_and_logged(app, client, capl
 
     assert response.status_code == 200
     assert sample("gateway_ussd_session_ends_total", status="Failed") == before + 1
-    assert "ussd session end not stored: ConnectionError" in caplog.text
-    assert "ATUid_down ended Failed" in caplog.text
+    line = only_line(caplog)
+    assert line.levelno == logging.WARNING
+    assert line.fields["store_error"] == "ConnectionError"
+    assert (line.fields["session_id"], line.fields["outcome"]) == ("ATUid_down", "failed")

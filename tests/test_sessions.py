@@ -60,14 +60,15 @@ def test_a_hop_that_lists_consent_requests_takes_two_more(counted) -> None:
     assert round_trips(phone, "2") == 4
 
 
-def test_the_sending_hop_takes_two_more_for_the_limit_and_the_record(counted) -> None:
-    """The send reserves a slot under the limits (one script), then saves the
-    record with its audit event (one transaction)."""
+def test_the_sending_hop_takes_three_more_around_its_sha_calls(counted) -> None:
+    """The first send for a patient looks up an earlier request to supersede (none
+    here, so one trip), reserves a slot under the limits (one script), then
+    saves the record with its audit event (one transaction)."""
     phone = Phone(counted.test_client(), WORKER_EN)
     phone.dial()
     phone.answer("1")
 
-    assert round_trips(phone, "12345678901234") == 4
+    assert round_trips(phone, "12345678901234") == 5
 
 
 def test_a_replayed_hop_takes_one_round_trip(counted) -> None:

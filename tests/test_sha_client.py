@@ -178,3 +178,42 @@ def test_nothing_listening_is_unavailable_and_safe_to_retry() -> None:
 
     assert type(caught.value) is Unavailable
     assert caught.value.retry_safe is True
+
+
+def test_calls_in_one_hop_share_its_deadline(fake) -> None:
+    behaviour, served = fake
+    behaviour.routes[CONTACTS] = (200, "[]", 0.4)
+    sha = client_for(served.url, timeout=5.0)
+
+    with sha.deadline(0.7):
+        sha.contacts("CR9795515286992-5", FACILITY)
+        with pytest.raises(Unavailable) as caught:
+            sha.send_otp("CR9795515286992-5", "C-1", FACILITY, CODES)
+
+    assert caught.value.retry_safe is True
+    assert SEND not in behaviour.received
+
+
+def test_a_slow_call_is_cut_at_the_deadline_not_its_own_timeout(fake) -> None:
+    behaviour, served = fake
+    behaviour.routes[CONTACTS] = (200, "[]", 2.0)
+    sha = client_for(served.url, timeout=5.0)
+    started = time.monotonic()
+
+    with sha.deadline(0.8), pytest.raises(Unavailable):
+        sha.contacts("CR9795515286992-5", FACILITY)
+
+    assert time.monotonic() - started < 1.5
+
+
+def test_only_active_phone_contacts_are_offered(fake) -> None:
+    behaviour, served = fake
+    behaviour.routes[CONTACTS] = (200, json.dumps([
+        {"id": "E-1", "contactType": "EMAIL", "contactValue": "a***@mail.test", "active": True},
+        {"id": "P-1", "contactType": "PHONE", "contactValue": "+254714***898\u200b"},
+        {"id": "P-2", "contactType": "PHONE", "contactValue": "+254110***321", "active": False},
+    ]), 0.0)
+
+    contacts = client_for(served.url).contacts("CR9795515286992-5", FACILITY)
+
+    assert [(c.id, c.masked) for c in contacts] == [("P-1", "+254714***898")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 from tests.conftest import Served, inject_fault, outbox, serve
 from upstream.sms import SmsSender
@@ -47,6 +48,17 @@ def test_a_gateway_error_is_worth_a_retry(sha_sandbox: Served) -> None:
 
     assert (result.accepted, result.retryable) == (False, True)
     assert outbox(sha_sandbox, "+254722000444") == []
+
+
+def test_a_gateway_slower_than_the_read_timeout_is_not_a_success(sha_sandbox: Served) -> None:
+    """The sandbox holds an SMS call for the fault's delay, as it does SHA's calls."""
+    inject_fault(sha_sandbox, "sms", status=0, delay=1.3)
+    started = time.monotonic()
+
+    result = sender_for(sha_sandbox.url).send("+254722000444", "hello")
+
+    assert (result.accepted, result.status) == (False, "ReadTimeout")
+    assert 1.0 <= time.monotonic() - started < 1.3
 
 
 def test_a_2xx_with_no_recipients_is_not_a_success() -> None:

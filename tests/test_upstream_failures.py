@@ -10,7 +10,7 @@ from tests.conftest import WORKER_EN, Phone, inject_fault, outbox
 
 SHA_DOWN = "END SHA is not answering now. No OTP was sent. Try again in a few minutes."
 SHA_UNKNOWN = ("END SHA did not answer in time. The OTP may have been sent: check the "
-               "patient's phone before resending.")
+               "patient's phone. If it came, dial again and choose 2.")
 
 
 @pytest.fixture

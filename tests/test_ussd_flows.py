@@ -158,3 +158,12 @@ def test_unregistered_or_inactive_worker_is_turned_away_without_calling_sha(
     assert phone.dial() == expected
     assert phone.post("1*12345678901234") == expected
     assert sandbox_calls(sha_sandbox) == {}
+
+
+def test_a_session_stored_by_an_older_release_resumes_at_home() -> None:
+    from consent.menu import Session
+
+    session = Session.from_dict({"state": "retired_state", "history": ["main"],
+                                 "field_since_removed": 1, "language": "sw"})
+
+    assert (session.state, session.history, session.language) == ("main", [], "sw")

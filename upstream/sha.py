@@ -11,7 +11,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,10 @@ from upstream.errors import (
     UpstreamError,
 )
 
+# A call is not started with less time than this left before its deadline: it
+# could not finish, and a send cut short would leave its outcome unknown.
+MIN_CALL_SECONDS = 0.5
+
 # Refresh the token this long before SHA says it expires, so a token never
 # dies between our check and SHA's.
 TOKEN_REFRESH_MARGIN = 60.0
@@ -38,6 +43,9 @@ _SHOWABLE_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 # Statuses by which a proxy in front of SHA says the request never reached it.
 _NOT_PROCESSED = {502, 503}
+
+_PHONE_TYPES = {"PHONE", "MOBILE", "MSISDN"}
+_MASK_CHARS = set("+0123456789*")
 
 CallObserver = Callable[[str, float, str], None]
 
@@ -77,6 +85,20 @@ class ShaClient:
         self._http = requests.Session()
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Calls made in this block, in this thread, share ``seconds`` between them.
+
+        A USSD hop may need a token, the contacts and a send: each within its
+        own timeout, but all of them within Africa's Talking's 15 s.
+        """
+        self._local.deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._local.deadline = None
 
     def contacts(self, cr_id: str, facility: str) -> list[Contact]:
         """The patient's active phone contacts, masked by SHA, default first."""
@@ -154,11 +176,12 @@ class ShaClient:
 
     def _request(self, call: str, method: str, path: str, *, idempotent: bool,
                  **kwargs: Any) -> Any:
+        timeout = self._time_left(call)
         started = time.monotonic()
         outcome = "ok"
         try:
             response = self._http.request(method, self.base_url + path,
-                                          timeout=self._timeout, **kwargs)
+                                          timeout=timeout, **kwargs)
             if response.status_code >= 300:
                 raise map_failure(call, response=response, idempotent=idempotent)
             return _json(call, response, idempotent)
@@ -171,6 +194,18 @@ class ShaClient:
             raise
         finally:
             self._observe(call, time.monotonic() - started, outcome)
+
+    def _time_left(self, call: str) -> tuple[float, float]:
+        """The call's (connect, read) timeout, cut to what the deadline leaves."""
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return self._timeout
+        left = deadline - time.monotonic()
+        if left < MIN_CALL_SECONDS:
+            # Not sent at all, so safe to retry later.
+            raise Unavailable(call, "no time left before the hop's deadline")
+
+        return (min(self._timeout[0], left), min(self._timeout[1], left))
 
 
 def map_failure(call: str, *, response: requests.Response | None = None,
@@ -246,10 +281,21 @@ def _token_fields(body: Any) -> tuple[str, float]:
 
 
 def _usable(item: Any) -> bool:
-    return isinstance(item, dict) and bool(item.get("id")) and \
-        item.get("active", True) is not False and bool(item.get("contactValue"))
+    """An active phone contact; SHA may list e-mail addresses too."""
+    if not isinstance(item, dict) or not item.get("id") or item.get("active") is False:
+        return False
+    kind = str(item.get("contactType") or "PHONE").upper()
+
+    return kind in _PHONE_TYPES and bool(_masked_value(item))
 
 
 def _contact(item: dict[str, Any]) -> Contact:
-    return Contact(id=str(item["id"]), masked=str(item["contactValue"]),
+    # ``isDefault`` is not in SHA's published fields: without it, the first
+    # contact SHA lists is offered first and none is marked.
+    return Contact(id=str(item["id"])[:40], masked=_masked_value(item),
                    default=bool(item.get("isDefault", False)))
+
+
+def _masked_value(item: dict[str, Any]) -> str:
+    """SHA's masked number, kept to what a screen can show (digits, '+', '*')."""
+    return "".join(c for c in str(item.get("contactValue", "")) if c in _MASK_CHARS)[:16]

@@ -52,6 +52,9 @@ class SmsSender:
             body = self._service.send(message, [to], sender_id=self._sender_id,
                                       timeout=self._timeout)
             result = _recipient_result(body)
+        except requests.ReadTimeout:
+            # AT may have taken the message: sending it again could text twice.
+            result = SmsResult("", "ReadTimeout", accepted=False, retryable=False)
         except (requests.RequestException, AfricasTalkingException) as error:
             result = SmsResult("", type(error).__name__, accepted=False, retryable=True)
         except ValueError:
