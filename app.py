@@ -82,7 +82,7 @@ def create_app(config: Settings | None = None, *,
                redis_client: redis.Redis | None = None) -> Flask:
     """The gateway app. ``redis_client`` replaces the one REDIS_URL would give
     (tests and benchmarks pass one that counts its round trips)."""
-    settings = config or from_env()
+    settings = config or _settings_or_exit()
     if not logging.getLogger().handlers:
         requestlog.configure_logging(settings.log_format)
 
@@ -110,6 +110,18 @@ def create_app(config: Settings | None = None, *,
     register_commands(app)
 
     return app
+
+
+def _settings_or_exit() -> Settings:
+    """Settings from the environment; a bad one stops the process with one line
+    naming the variable (under gunicorn as under ``python app.py``)."""
+    try:
+        return from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        # 3 is gunicorn's "worker failed to boot": the master stops rather
+        # than respawning workers that would fail the same way.
+        raise SystemExit(3) from None
 
 
 def build_gateway(settings: Settings, client: redis.Redis | None = None) -> Gateway:

@@ -18,8 +18,8 @@ from consent.identifiers import mask_cr_id
 from sessions.keys import Keys
 
 SENT, RESENT, REFUSED, SUPERSEDED = "sent", "resent", "refused", "superseded"
-VERIFIED, WRONG_CODE, EXPIRED, LOCKED, FAILED = "verified", "wrong_code", "expired", "locked", \
-    "failed"
+VERIFIED, WRONG_CODE, EXPIRED = "verified", "wrong_code", "expired"
+LOCKED, FAILED = "locked", "failed"
 SMS_STATUS = "sms_status"
 
 
@@ -31,15 +31,14 @@ class AuditTrail:
 
     def event(self, event: str, *, reference: str, worker: str, facility: str, cr_id: str,
               outcome: str = "ok", channel: str = "ussd", detail: str = "") -> dict[str, str]:
-        """An event's fields, ready for :meth:`append` or a pipeline of the caller's."""
+        """An event's fields, for :meth:`append` or for a record's own transaction."""
         return {"event": event, "reference": reference, "worker": worker,
                 "facility": facility, "patient": mask_cr_id(cr_id) if cr_id else "",
                 "outcome": outcome, "channel": channel, "detail": detail,
                 "at": self.clock.iso()}
 
-    def append(self, fields: dict[str, str], pipe: redis.client.Pipeline | None = None) -> None:
-        target = pipe if pipe is not None else self.redis
-        target.xadd(self.keys.audit().name, fields)
+    def append(self, fields: dict[str, str]) -> None:
+        self.redis.xadd(self.keys.audit().name, fields)
 
     def history(self, reference: str) -> list[dict[str, Any]]:
         """Every event of one consent request, oldest first.

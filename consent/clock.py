@@ -32,6 +32,6 @@ class Clock:
         local = self.now() + EAT.utcoffset(None).total_seconds()
         return int(86400 - local % 86400) + 1
 
-    def iso(self, at: float | None = None) -> str:
-        moment = self.now() if at is None else at
-        return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+    def iso(self) -> str:
+        """Now, as an ISO 8601 UTC timestamp."""
+        return datetime.fromtimestamp(self.now(), UTC).isoformat(timespec="seconds")

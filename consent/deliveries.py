@@ -22,9 +22,10 @@ from sessions.keys import Keys
 
 log = logging.getLogger(__name__)
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-AT_STATUSES = {"Sent": PENDING, "Submitted": PENDING, "Buffered": PENDING,
-               "Success": DELIVERED, "Rejected": FAILED, "Failed": FAILED, "Expired": FAILED}
+IN_TRANSIT, DELIVERED, UNDELIVERED = "pending", "delivered", "failed"
+AT_STATUSES = {"Sent": IN_TRANSIT, "Submitted": IN_TRANSIT, "Buffered": IN_TRANSIT,
+               "Success": DELIVERED,
+               "Rejected": UNDELIVERED, "Failed": UNDELIVERED, "Expired": UNDELIVERED}
 
 # KEYS: the SMS record. ARGV: AT's status, our state, failure reason.
 # Returns 'unknown', 'kept' (already final, or the same report again) or 'updated'.
@@ -64,7 +65,7 @@ class DeliveryReports:
         outcome = self._update(keys=[key], args=[report.status, state, report.failure_reason])
         if outcome == "unknown":
             log.warning("delivery report for an unknown message status=%s", report.status)
-        if outcome != "updated" or state == PENDING:
+        if outcome != "updated" or state == IN_TRANSIT:
             return outcome
 
         self._tell(self.redis.hgetall(key), report, state)
@@ -80,6 +81,6 @@ class DeliveryReports:
             audit.SMS_STATUS, reference=record.reference, worker=record.worker,
             facility=record.facility, cr_id=record.cr_id, channel="sms",
             outcome=state, detail=f"{sms.get('purpose', '')} {report.failure_reason}".strip()))
-        if state == FAILED and sms.get("purpose", "").startswith("sms.patient."):
+        if state == UNDELIVERED and sms.get("purpose", "").startswith("sms.patient."):
             notice = self.keys.worker_notice(record.worker)
             self.redis.set(notice.name, mask_cr_id(record.cr_id), ex=notice.ttl)

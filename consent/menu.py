@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from config.messages import DEFAULT_LANGUAGE, LANGUAGES, text
-from consent.identifiers import mask_cr_id, parse_cr_id
+from consent.identifiers import mask_cr_id, mask_phone, parse_cr_id
 from consent.records import ConsentRecord
 from consent.registry import HealthWorker
 from consent.screens import MORE_KEY, Screen, pages_of, plain
@@ -107,7 +107,8 @@ class MainMenu(State):
     name = MAIN
 
     def screen(self, session: Session, ctx: Context) -> Screen:
-        return Screen("main", {"name": plain(ctx.worker.name, 20) or "Menu"})
+        name = plain(ctx.worker.name, 20) or mask_phone(ctx.worker.phone)
+        return Screen("main", {"name": name}, footer=False)
 
     def handle(self, session: Session, ctx: Context, value: str) -> Result:
         if value == "1":
@@ -320,7 +321,10 @@ def advance(session: Session, ctx: Context, inputs: list[str]) -> Screen:
     note: Retry | None = None
     for value in inputs:
         if value in (HOME, BACK):
-            session.home() if value == HOME else session.back()
+            if value == HOME:
+                session.home()
+            else:
+                session.back()
             note = None
             continue
 

@@ -84,11 +84,13 @@ class Notifier:
         try:
             # AT says "Success" on acceptance; the delivery report's "Success"
             # means delivered. Until a report comes, an accepted SMS is "Sent".
-            self.redis.hset(record.name, mapping={
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(record.name, mapping={
                 "purpose": key, "reference": reference, "worker": worker,
                 "to": mask_phone(to), "status": "Sent", "state": "pending", "final": "0",
                 "sent_at": str(self.clock.now()),
             })
-            self.redis.expire(record.name, record.ttl)
+            pipe.expire(record.name, record.ttl)
+            pipe.execute()
         except redis.RedisError as error:
             log.warning("sms record not saved: %s", type(error).__name__)

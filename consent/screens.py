@@ -60,6 +60,7 @@ class Screen:
     note_params: dict[str, object] = field(default_factory=dict)
     options: list[str] = field(default_factory=list)
     page: int = 0
+    footer: bool = True  # "0 Back 00 Home"; the main menu has nowhere to go back to
 
 
 def render(screen: Screen, language: str) -> str:
@@ -75,7 +76,8 @@ def render(screen: Screen, language: str) -> str:
     more = text(language, "list.more")
     if screen.page < len(pages) - 1:
         lines.append(more)
-    lines.append(text(language, "footer"))
+    if screen.footer:
+        lines.append(text(language, "footer"))
 
     return "CON " + "\n".join(lines)
 

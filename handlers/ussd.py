@@ -14,7 +14,7 @@ bp = protect(Blueprint("ussd", __name__))
 def hop() -> Response:
     gateway = current_app.extensions["gateway"]
     hop = gateway.hop_schema.load(request.form)
-    g.log_fields.update(channel="ussd", phone=mask_phone(hop.phone))
+    g.log_fields.update(channel="ussd", phone=mask_phone(hop.phone), network=hop.network_code)
 
     reply = gateway.ussd.handle(hop)
     g.log_fields.update(step=reply.step, outcome=reply.outcome)

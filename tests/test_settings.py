@@ -79,3 +79,16 @@ def test_the_phone_outbox_exists_only_in_sandbox_mode(settings) -> None:
 
     assert sandboxed.get("/sandbox/messages?to=%2B254714123898").status_code == 200
     assert real.get("/sandbox/messages?to=%2B254714123898").status_code == 404
+
+
+def test_gunicorn_stops_on_a_bad_setting_with_one_line_naming_it() -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run([str(gunicorn), "-w", "1", "-b", "127.0.0.1:0", "app:create_app()"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "GATEWAY_MODE": "production"})
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "configuration error" in line]
+    assert errors == ["configuration error: HIE_CLIENT_ID is required when "
+                      "GATEWAY_MODE=production"]
+    assert "Traceback" not in result.stderr

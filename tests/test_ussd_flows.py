@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import WORKER_EN, WORKER_SW, Phone, outbox, sandbox_calls
 
 MAIN_EN = ("CON John Otieno, choose:\n1. Send consent OTP\n2. Enter patient's OTP\n"
-           "3. Resend OTP\n4. Language\n0 Back 00 Home")
+           "3. Resend OTP\n4. Language")
 MAIN_SW = ("CON Amina Wanjiru, chagua:\n1. Tuma OTP ya idhini\n2. Weka OTP ya mgonjwa\n"
-           "3. Tuma OTP tena\n4. Lugha\n0 Rudi 00 Mwanzo")
+           "3. Tuma OTP tena\n4. Lugha")
 CR_PROMPT = "CON Enter patient's CR ID.\nDigits only, e.g. 97955152869925\n0 Back 00 Home"
 CR_INVALID = ("CON Not a CR ID: it has 12 to 15 digits.\nEnter patient's CR ID.\n"
               "Digits only, e.g. 97955152869925\n0 Back 00 Home")
