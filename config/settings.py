@@ -15,9 +15,9 @@ from pathlib import Path
 
 BUNDLED_SANDBOX_DATA = Path(__file__).with_name("sandbox_data.json")
 
-# Africa's Talking waits 15 s for a hop. A hop may make two SHA calls (token
-# refresh, then the call itself), so one call's connect + read must stay under
-# half of that, with room for our own work.
+# Africa's Talking waits 15 s for a hop. All the SHA calls of a hop share a
+# 12 s deadline (consent/ussd.py); one call's connect + read is capped so that
+# a token refresh and the call it was for fit in that deadline together.
 AT_HOP_DEADLINE_SECONDS = 15.0
 MAX_UPSTREAM_CALL_SECONDS = 7.0
 
@@ -25,6 +25,7 @@ MAX_UPSTREAM_CALL_SECONDS = 7.0
 MIN_CALLBACK_KEY_LENGTH = 22
 
 _SERVICE_CODE = re.compile(r"^\*[0-9]{1,4}(\*[0-9]{1,4})*#\Z")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
 _INTERVENTION_CODE = re.compile(r"^SHA-[0-9]{2}-[0-9]{3}\Z")
 
 
@@ -94,39 +95,47 @@ class Settings:
         return updated
 
     def validate(self) -> None:
+        """Raise :class:`ConfigError`, naming the variable, at the first bad value."""
         if self.mode not in ("sandbox", "production"):
             raise ConfigError(f"GATEWAY_MODE must be 'sandbox' or 'production', got {self.mode!r}")
+        self._check_production()
+        self._check_upstream()
+        self._check_codes()
+        if self.session_ttl < 200:
+            raise ConfigError("SESSION_TTL_SECONDS must outlive a 180 s USSD session (>= 200)")
+        if self.log_format not in ("auto", "json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be auto, json or text, got {self.log_format!r}")
+        if self.sandbox and not self.sandbox_data.is_file():
+            raise ConfigError(f"SANDBOX_DATA names no readable file: {self.sandbox_data}")
+
+    def _check_production(self) -> None:
         if not self.sandbox and not self.redis_url:
             raise ConfigError("REDIS_URL is required when GATEWAY_MODE=production")
         if not self.sandbox and not self.callback_key:
             raise ConfigError("CALLBACK_KEY is required when GATEWAY_MODE=production")
         if self.callback_key is not None and len(self.callback_key) < MIN_CALLBACK_KEY_LENGTH:
-            raise ConfigError(
-                f"CALLBACK_KEY must be at least {MIN_CALLBACK_KEY_LENGTH} characters "
-                "(128 bits of randomness)"
-            )
-        if not re.match(r"^https?://[^\s/]+", self.hie_base_url):
+            raise ConfigError(f"CALLBACK_KEY must be at least {MIN_CALLBACK_KEY_LENGTH} "
+                              "characters (128 bits of randomness)")
+
+    def _check_upstream(self) -> None:
+        if not _HTTP_URL.match(self.hie_base_url):
             raise ConfigError(f"HIE_BASE_URL must be an http(s) URL, got {self.hie_base_url!r}")
+        if self.at_base_url and not _HTTP_URL.match(self.at_base_url):
+            raise ConfigError(f"AT_BASE_URL must be an http(s) URL, got {self.at_base_url!r}")
         if self.hie_connect_timeout + self.hie_read_timeout > MAX_UPSTREAM_CALL_SECONDS:
             raise ConfigError(
                 "HIE_CONNECT_TIMEOUT + HIE_READ_TIMEOUT must not exceed "
                 f"{MAX_UPSTREAM_CALL_SECONDS:g} s, so a hop answers within Africa's "
                 f"Talking's {AT_HOP_DEADLINE_SECONDS:g} s"
             )
+
+    def _check_codes(self) -> None:
         for code in self.service_codes:
             if not _SERVICE_CODE.match(code):
                 raise ConfigError(f"USSD_SERVICE_CODES has a malformed code {code!r}")
         for code in self.intervention_codes:
             if not _INTERVENTION_CODE.match(code):
                 raise ConfigError(f"SHA_INTERVENTION_CODES has a malformed code {code!r}")
-        if self.session_ttl < 200:
-            raise ConfigError("SESSION_TTL_SECONDS must outlive a 180 s USSD session (>= 200)")
-        if self.at_base_url and not re.match(r"^https?://[^\s/]+", self.at_base_url):
-            raise ConfigError(f"AT_BASE_URL must be an http(s) URL, got {self.at_base_url!r}")
-        if self.log_format not in ("auto", "json", "text"):
-            raise ConfigError(f"LOG_FORMAT must be auto, json or text, got {self.log_format!r}")
-        if self.sandbox and not self.sandbox_data.is_file():
-            raise ConfigError(f"SANDBOX_DATA names no readable file: {self.sandbox_data}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

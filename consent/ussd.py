@@ -95,18 +95,7 @@ class UssdService:
 
         ctx = Context(worker=worker, workflow=self.workflow)
         answers = hop.text.split("*") if hop.text else []
-        inputs = self._new_inputs(session, answers)
-        try:
-            screen = advance(session, ctx, inputs)
-        except ConsentError as error:
-            screen = Screen(error.reason, {"cr_id": session.cr_id or "", **error.params},
-                            end=True)
-        except UpstreamError as error:
-            screen = screen_for_upstream(error)
-        except redis.RedisError as error:
-            # Consent records and limits fail closed, as session state does.
-            log.warning("consent store unavailable mid-hop: %s", type(error).__name__)
-            screen = Screen("service.busy", end=True)
+        screen = _advance_safely(session, ctx, self._new_inputs(session, answers))
         session.answers = len(answers)
         session.answers_mac = self.store.keys.fingerprint(hop.text)
         session.ended = screen.end
@@ -154,6 +143,20 @@ class UssdService:
             self.store.release(hop.session_id, hop.text)
         except redis.RedisError:
             log.warning("ussd hop claim not released")
+
+
+def _advance_safely(session: Session, ctx: Context, inputs: list[str]) -> Screen:
+    """The menu's next screen, or the END that says why the workflow stopped."""
+    try:
+        return advance(session, ctx, inputs)
+    except ConsentError as error:
+        return Screen(error.reason, {"cr_id": session.cr_id or "", **error.params}, end=True)
+    except UpstreamError as error:
+        return screen_for_upstream(error)
+    except redis.RedisError as error:
+        # Consent records and limits fail closed, as session state does.
+        log.warning("consent store unavailable mid-hop: %s", type(error).__name__)
+        return Screen("service.busy", end=True)
 
 
 def screen_for_upstream(error: UpstreamError) -> Screen:
