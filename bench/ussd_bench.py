@@ -466,9 +466,12 @@ def print_report(options: Options, gateway: Tally, baseline: Tally,
 
 def gateway_env(prefix: str, sandbox_url: str, data: Path) -> dict[str, str]:
     # No CALLBACK_KEY: the bench posts as Africa's Talking would, without ``?key=``.
+    # Its health workers share one facility, whose daily send cap would end the
+    # run after 1,000 sessions: the caps are lifted, their check still runs.
     return {"GATEWAY_MODE": "sandbox", "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
             "HIE_BASE_URL": sandbox_url, "SANDBOX_DATA": str(data), "LOG_FORMAT": "json",
-            "CALLBACK_KEY": ""}
+            "CALLBACK_KEY": "", "WORKER_SENDS_PER_DAY": "100000",
+            "FACILITY_SENDS_PER_DAY": "10000000"}
 
 
 def benchmark(options: Options, prefix: str, workdir: Path) -> None:
