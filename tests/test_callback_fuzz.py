@@ -148,3 +148,44 @@ def test_hostile_notices_are_received_or_refused_never_a_fault(client, sha_sandb
     if response.status_code == 200:
         assert response.json == {"status": "received"}
     assert sandbox_calls(sha_sandbox) == {}
+
+
+inbound_sms = st.fixed_dictionaries({
+    "from": maybe(hostile_phone), "to": maybe(st.one_of(st.just("22384"), st.text(max_size=20))),
+    "text": maybe(st.one_of(hostile_text, st.from_regex(r"\A[0-9]{5}\Z"))),
+    "id": maybe(hostile_id), "date": maybe(st.text(max_size=30)),
+    "linkId": maybe(st.text(max_size=30)), "networkCode": maybe(hostile_network),
+}).map(form_of)
+
+delivery_reports = st.fixed_dictionaries({
+    "id": maybe(hostile_id), "phoneNumber": maybe(hostile_phone),
+    "status": maybe(st.one_of(st.sampled_from(["Sent", "Submitted", "Buffered", "Rejected",
+                                               "Success", "Failed", "Expired", "success", ""]),
+                              st.text(max_size=12))),
+    "networkCode": maybe(hostile_network),
+    "retryCount": maybe(st.one_of(st.integers(-5, 10**6).map(str), unicode_digits)),
+    "failureReason": maybe(st.one_of(st.sampled_from(["InsufficientCredit", "UserInBlackList",
+                                                      "DeliveryFailure"]), controls,
+                                     st.text(max_size=60))),
+}).map(form_of)
+
+
+@settings(FUZZ, max_examples=80)
+@given(form=inbound_sms)
+def test_hostile_inbound_sms_never_faults_or_verifies(client, sha_sandbox,
+                                                      form: dict[str, str]) -> None:
+    response = client.post("/sms/inbound", data=form, content_type=FORM)
+
+    assert response.status_code in (200, 400, 413)
+    assert "start_visit" not in sandbox_calls(sha_sandbox)
+    assert_no_otp_sent(sha_sandbox)
+
+
+@settings(FUZZ, max_examples=80)
+@given(form=delivery_reports)
+def test_hostile_delivery_reports_never_fault(client, sha_sandbox,
+                                              form: dict[str, str]) -> None:
+    response = client.post("/sms/delivery", data=form, content_type=FORM)
+
+    assert response.status_code in (200, 400, 413)
+    assert sandbox_calls(sha_sandbox) == {}
