@@ -266,7 +266,10 @@ def _banner(settings: Settings, port: int) -> str:
         f"  curl -s localhost:{port}/ussd -d sessionId=demo1 --data-urlencode "
         f"'serviceCode={code}' --data-urlencode phoneNumber=+254711000002 "
         "-d 'text=1*97955152869925*1'\n"
-        f"  curl -s 'localhost:{port}/sandbox/messages?to=%2B254714123898'"
+        f"  curl -s 'localhost:{port}/sandbox/messages?to=%2B254714123898'\n"
+        "Then verify in a new session (sessionId=demo2) with text=2*<the 5-digit code>,\n"
+        f"or as the patient: curl -s localhost:{port}/sms/inbound --data-urlencode "
+        "from=+254714123898 -d to=22384 -d id=demo-sms-1 -d text=<the code>"
     )
 
 
