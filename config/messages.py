@@ -75,8 +75,15 @@ CATALOGS: dict[str, dict[str, str]] = {
         "verify.wrong": "Wrong code. {left} tries left.",
         "verify.verified": (
             "Consent confirmed. Visit started.\nVisit ref: {visit}\n"
-            "An SMS with this ref is on its way to you."
+            "An SMS with this ref is on its way to you.\n1. Text it to the patient too\n2. Done"
         ),
+        "visit.invalid": "Choose 1 or 2.",
+        "visit.done": "Thank you.",
+        "patient_phone": "The code went to {phone}. Type that number to text the patient:",
+        "patient_phone.invalid": "Type a phone number like 0714123898.",
+        "patient_phone.mismatch": "That is not the number the code went to.",
+        "patient_phone.locked": "Not the number the code went to. The patient was not texted.",
+        "patient_phone.sent": "The visit ref is on its way to the patient.",
         "verify.locked": (
             "Too many wrong codes: this request is locked. Dial again and choose 1 to send a "
             "new OTP."
@@ -186,8 +193,15 @@ CATALOGS: dict[str, dict[str, str]] = {
         "verify.wrong": "Namba si sahihi. Nafasi {left} zimebaki.",
         "verify.verified": (
             "Idhini imethibitishwa. Ziara imeanza.\nKumbukumbu ya ziara: {visit}\n"
-            "Utapokea SMS yenye kumbukumbu hii."
+            "Utapokea SMS yake.\n1. Mtumie mgonjwa pia\n2. Maliza"
         ),
+        "visit.invalid": "Chagua 1 au 2.",
+        "visit.done": "Asante.",
+        "patient_phone": "Namba ilitumwa kwa {phone}. Andika namba hiyo kumtumia mgonjwa SMS:",
+        "patient_phone.invalid": "Andika namba ya simu kama 0714123898.",
+        "patient_phone.mismatch": "Hiyo si namba iliyopokea namba.",
+        "patient_phone.locked": "Si namba iliyopokea namba. Mgonjwa hajatumiwa SMS.",
+        "patient_phone.sent": "Kumbukumbu ya ziara inamfikia mgonjwa.",
         "verify.locked": (
             "Namba zisizo sahihi ni nyingi: ombi hili limefungwa. Piga tena uchague 1 "
             "kutuma OTP mpya."

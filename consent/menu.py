@@ -6,7 +6,8 @@ what is expected), or a final :class:`Screen`. ``0`` (back) and ``00`` (home)
 are handled once, in :func:`advance`, for every state that takes input.
 
     main --1--> cr_id --> [contact] --> END sent
-         --2--> [verify_pick] --> otp --> END verified | expired_offer --> END resent
+         --2--> [verify_pick] --> otp --> visit --> [patient_phone] --> END
+                                         --> expired_offer --> END resent
          --3--> [resend_pick] --> END resent
          --4--> language --> main
 
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from config.messages import DEFAULT_LANGUAGE, LANGUAGES, text
-from consent.identifiers import mask_cr_id, mask_phone, parse_cr_id
+from consent.identifiers import mask_cr_id, mask_phone, normalise_phone, parse_cr_id
 from consent.records import ConsentRecord
 from consent.registry import HealthWorker
 from consent.screens import MORE_KEY, Screen, pages_of, plain
@@ -45,6 +46,8 @@ class Session:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, str]] = field(default_factory=list)
     reference: str | None = None
+    contact: str = ""       # the masked number the request's code went to
+    visit: str = ""
     ended: bool = False
 
     @classmethod
@@ -281,9 +284,51 @@ class OtpEntry(State):
             return Retry("verify.wrong", {"left": result.attempts_left})
         if result.outcome == "expired":
             return ExpiredOffer.name
+        if result.outcome == "verified":
+            session.visit, session.contact = (result.record.visit_reference,
+                                              result.record.masked_phone)
+            return VisitStarted.name
 
         return Screen(f"verify.{result.outcome}", {"visit": result.record.visit_reference},
                       end=True)
+
+
+class VisitStarted(State):
+    """The visit is open. SHA shows us only masked numbers, so the health worker
+    may type the patient's number to have the visit reference texted to them too."""
+
+    name = "visit"
+
+    def screen(self, session: Session, ctx: Context) -> Screen:
+        return Screen("verify.verified", {"visit": session.visit}, footer=False)
+
+    def handle(self, session: Session, ctx: Context, value: str) -> Result:
+        if value == "1":
+            return PatientPhone.name
+        if value == "2":
+            return Screen("visit.done", end=True)
+
+        return Retry("visit.invalid")
+
+
+class PatientPhone(State):
+    name = "patient_phone"
+    max_misses = 3
+    locked = "patient_phone.locked"
+
+    def screen(self, session: Session, ctx: Context) -> Screen:
+        return Screen("patient_phone", {"phone": session.contact})
+
+    def handle(self, session: Session, ctx: Context, value: str) -> Result:
+        phone = normalise_phone(value)
+        if phone is None:
+            return Retry("patient_phone.invalid")
+
+        assert session.reference is not None
+        if not ctx.workflow.text_patient(session.reference, phone, session.language):
+            return Retry("patient_phone.mismatch")
+
+        return Screen("patient_phone.sent", end=True)
 
 
 class ExpiredOffer(State):
@@ -312,7 +357,8 @@ _FIELDS = {field.name for field in fields(Session)}
 
 STATES: dict[str, State] = {
     state.name: state for state in (MainMenu(), LanguageChoice(), CrIdEntry(), ContactChoice(),
-                                    VerifyPick(), ResendPick(), OtpEntry(), ExpiredOffer())
+                                    VerifyPick(), ResendPick(), OtpEntry(), ExpiredOffer(),
+                                    VisitStarted(), PatientPhone())
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from consent import audit
 from consent.audit import AuditTrail
 from consent.clock import Clock
-from consent.identifiers import mask_cr_id
+from consent.identifiers import mask_cr_id, masked_matches
 from consent.limits import LimitStoreDown, Refusal, Reservation, SendLimiter
 from consent.notify import Notifier
 from consent.records import (
@@ -177,6 +177,18 @@ class ConsentWorkflow:
 
         return result
 
+    def text_patient(self, reference: str, phone: str, language: str) -> bool:
+        """Text a verified request's visit reference to ``phone``, if it is the
+        number the code went to (SHA's masked number must match it)."""
+        record = self._get(reference)
+        if record.status != VERIFIED or not masked_matches(record.masked_phone, phone):
+            return False
+        self.notifier.send_later(phone, "sms.patient.verified", language,
+                                 reference=record.reference, worker=record.worker,
+                                 visit=record.visit_reference)
+
+        return True
+
     def pending(self, worker: HealthWorker) -> list[ConsentRecord]:
         return self.records.pending_for_worker(worker.phone)
 
@@ -299,10 +311,10 @@ class ConsentWorkflow:
     def _notify_verified(self, record: ConsentRecord, patient_phone: str | None,
                          language: str) -> list[str]:
         """Text the outcome to the health worker, and to the patient when we know
-        their number: only when they replied by SMS, since SHA shows integrators
-        masked numbers. A patient whose code was entered over USSD is not texted
-        by us until SHA hands integrators the contact's number or texts the
-        visit confirmation itself."""
+        their number: when they replied by SMS. SHA shows integrators masked
+        numbers only, so over USSD the health worker may type it
+        (:meth:`text_patient`); that step goes once SHA hands integrators the
+        contact's number or texts the visit confirmation itself."""
         queued = []
         for to, key in ((record.worker, "sms.worker.verified"),
                         (patient_phone, "sms.patient.verified")):

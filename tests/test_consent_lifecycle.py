@@ -69,14 +69,52 @@ def test_option_2_in_a_new_session_verifies_and_starts_the_visit(app, phone: Pho
     reply = phone.answer(code)
 
     visit = records(app).get(reference).visit_reference
-    assert reply == (f"END Consent confirmed. Visit started.\nVisit ref: {visit}\n"
-                     "An SMS with this ref is on its way to you.")
+    assert reply == (f"CON Consent confirmed. Visit started.\nVisit ref: {visit}\n"
+                     "An SMS with this ref is on its way to you.\n1. Text it to the patient "
+                     "too\n2. Done")
     assert visit.startswith("V-")
+    assert phone.answer("2") == "END Thank you."
     assert sms_texts(app, sha_sandbox, WORKER_EN) == [
         f"SHA consent confirmed for patient CR12***23-4. Visit ref: {visit}."]
+    assert sms_texts(app, sha_sandbox, PATIENT) == []
     record = records(app).get(reference)
     assert (record.status, record.verified_channel) == ("verified", "ussd")
     assert record.consent_token
+
+
+def test_the_worker_can_have_the_visit_ref_texted_to_the_patients_number(
+        app, phone: Phone, sha_sandbox) -> None:
+    reference = send(phone)
+    phone.dial()
+    phone.answer("2")
+    phone.answer(otp_sent_to(sha_sandbox, PATIENT))
+
+    assert phone.answer("1") == ("CON The code went to +254722***444. Type that number to "
+                                 "text the patient:\n0 Back 00 Home")
+    assert phone.answer("0733000444") == ("CON That is not the number the code went to.\n"
+                                          "The code went to +254722***444. Type that number "
+                                          "to text the patient:\n0 Back 00 Home")
+    assert phone.answer("0722000444") == "END The visit ref is on its way to the patient."
+
+    visit = records(app).get(reference).visit_reference
+    assert sms_texts(app, sha_sandbox, PATIENT) == [
+        "Thank you. Your consent is confirmed and your visit has started. "
+        f"Visit ref: {visit}."]
+    assert sms_texts(app, sha_sandbox, "+254733000444") == []
+
+
+def test_three_wrong_patient_numbers_text_no_one(app, phone: Phone, sha_sandbox) -> None:
+    send(phone)
+    phone.dial()
+    phone.answer("2")
+    phone.answer(otp_sent_to(sha_sandbox, PATIENT))
+    phone.answer("1")
+    phone.answer("0733000444")
+    phone.answer("0744000444")
+
+    assert phone.answer("0755000444") == ("END Not the number the code went to. The patient "
+                                          "was not texted.")
+    assert sms_texts(app, sha_sandbox, PATIENT) == []
 
 
 def test_patient_sms_reply_verifies_and_texts_both_people(app, client, phone: Phone,
@@ -103,7 +141,7 @@ def test_wrong_code_says_attempts_left_and_reprompts(app, phone: Phone, sha_sand
 
     assert phone.answer(wrong(code)) == "CON Wrong code. 4 tries left.\n" + OTP_PROMPT[4:]
     assert phone.answer("12") == "CON The code is 5 digits.\n" + OTP_PROMPT[4:]
-    assert phone.answer(code).startswith("END Consent confirmed. Visit started.")
+    assert phone.answer(code).startswith("CON Consent confirmed. Visit started.")
 
 
 def test_five_wrong_codes_lock_the_request(app, phone: Phone, sha_sandbox) -> None:
@@ -136,7 +174,7 @@ def test_an_expired_request_offers_a_resend_that_works(app, phone: Phone,
     new = otp_sent_to(sha_sandbox, PATIENT)
     phone.dial()
     phone.answer("2")
-    assert phone.answer(new).startswith("END Consent confirmed.")
+    assert phone.answer(new).startswith("CON Consent confirmed.")
     assert records(app).get(reference).send_count == 2
 
 
@@ -485,7 +523,7 @@ def test_a_send_whose_answer_was_lost_can_still_be_verified(settings, sha_sandbo
     time.sleep(0.7)
     phone.dial()
     assert phone.answer("2") == OTP_PROMPT
-    assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)).startswith("END Consent confirmed.")
+    assert phone.answer(otp_sent_to(sha_sandbox, PATIENT)).startswith("CON Consent confirmed.")
     quick.extensions["gateway"].notifier.drain()
 
 

@@ -126,7 +126,7 @@ def test_after_a_demo_session_metrics_show_its_hops_otp_and_sms(app, phone, clie
     code = outbox(sha_sandbox, "+254714123898")[-1]["text"].split("code is ")[1][:5]
     phone.dial()
     phone.answer("2")
-    assert phone.answer(code).startswith("END Consent confirmed.")
+    assert phone.answer(code).startswith("CON Consent confirmed.")
     app.extensions["gateway"].notifier.drain()
 
     after = scrape(client)

@@ -39,6 +39,8 @@ INPUT_SCREENS = {
     "pending": ["list.invalid"],
     "otp": ["otp.invalid", "verify.wrong"],
     "verify.expired": ["expired.invalid"],
+    "verify.verified": ["visit.invalid"],
+    "patient_phone": ["patient_phone.invalid", "patient_phone.mismatch"],
 }
 LIST_LINES = {
     "contact": lambda language, n: f"{n}. {WORST['phone']} {text(language, 'contact.default')}",
