@@ -19,28 +19,6 @@ MORE_KEY = "98"
 # list."), so that a note never moves an option to another page.
 NOTE_ROOM = 40
 
-# GSM 03.38 basic set; the extension set below costs two characters each.
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€")
-
-
-def gsm7_length(value: str) -> int | None:
-    """Septets ``value`` takes in GSM-7, or None if it would force UCS-2."""
-    length = 0
-    for char in value:
-        if char in GSM7_BASIC:
-            length += 1
-        elif char in GSM7_EXTENSION:
-            length += 2
-        else:
-            return None
-
-    return length
-
-
 def plain(value: str, limit: int) -> str:
     """Free text made safe for a screen: ASCII letters, one line, at most ``limit``."""
     folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
